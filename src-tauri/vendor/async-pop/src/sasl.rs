@@ -1,0 +1,162 @@
+/*!
+# Sasl
+
+SASL (RFC 4422) for POP3's AUTH command (RFC 5034). PLAIN and XOAUTH2 are provided; other
+mechanisms implement [`Authenticator`]:
+
+```rust,ignore
+pub struct MyAuthenticator {
+    username: String,
+    secret_token: String,
+}
+
+#[async_trait]
+impl Authenticator for MyAuthenticator {
+    fn mechanism(&self) -> &str {
+        "SUPER_COOL_MECHANISM"
+    }
+
+    async fn handle<'a, S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &self,
+        mut communicator: Communicator<'a, S>,
+    ) -> Result<()> {
+        let challenge = communicator.next_challenge().await?;
+        let response = mechanism_lib::handle_challenge(challenge)?;
+        communicator.send(response).await?;
+        Ok(())
+    }
+}
+```
+*/
+
+use async_trait::async_trait;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::{
+    command::Command,
+    error::{err, ErrorKind, Result},
+    request::Request,
+    response::{types::message::Text, Response},
+    stream::PopStream,
+};
+
+/// PLAIN (RFC 4616). Sends no initial response: `AUTH PLAIN`, then the credentials after the
+/// server's empty "+ " challenge, which every RFC 1734/5034 server accepts.
+pub struct PlainAuthenticator {
+    username: String,
+    password: String,
+}
+
+#[async_trait]
+impl Authenticator for PlainAuthenticator {
+    fn mechanism(&self) -> &str {
+        "PLAIN"
+    }
+
+    async fn handle<'a, S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &self,
+        mut communicator: Communicator<'a, S>,
+    ) -> Result<()> {
+        communicator.next_challenge().await?;
+        communicator
+            .send(format!("\x00{}\x00{}", self.username, self.password))
+            .await
+    }
+}
+
+impl PlainAuthenticator {
+    pub fn new<U: Into<String>, P: Into<String>>(username: U, password: P) -> Self {
+        Self {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+}
+
+/// A simple mechanism to authenticate via OAuth2
+pub struct OAuth2Authenticator {
+    user: String,
+    access_token: String,
+}
+
+impl OAuth2Authenticator {
+    pub fn new<U: Into<String>, A: Into<String>>(user: U, access_token: A) -> Self {
+        Self {
+            user: user.into(),
+            access_token: access_token.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Authenticator for OAuth2Authenticator {
+    fn mechanism(&self) -> &str {
+        "XOAUTH2"
+    }
+
+    fn auth(&self) -> Option<String> {
+        let secret = format!(
+            "user={}\x01auth=Bearer {}\x01\x01",
+            self.user, self.access_token
+        );
+
+        Some(secret)
+    }
+}
+
+#[async_trait]
+pub trait Authenticator {
+    /// The name of the mechanism, e.g: "XOAUTH2" or "KERBEROS_4".
+    fn mechanism(&self) -> &str;
+
+    /// If provided, the return string will be added as an argument to the initial "AUTH" command.
+    ///
+    /// Will automatically be base64 encoded.
+    fn auth(&self) -> Option<String> {
+        None
+    }
+
+    /// Handle a handshake conversation between the server and the client.
+    ///
+    /// The [Communicator] allows you to send and receive data needed for authentication
+    async fn handle<'a, S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &self,
+        _communicator: Communicator<'a, S>,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
+pub struct Communicator<'a, S: AsyncRead + AsyncWrite + Unpin + Send> {
+    stream: &'a mut PopStream<S>,
+}
+
+impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Communicator<'a, S> {
+    pub fn new(stream: &'a mut PopStream<S>) -> Self {
+        Self { stream }
+    }
+
+    /// Sends one client response, BASE64-encoded (RFC 5034 §4).
+    pub async fn send<A: Into<String>>(&mut self, secret: A) -> Result<()> {
+        self.stream
+            .encode(&Command::Base64(secret.into()).into())
+            .await
+    }
+
+    /// Reads the server's next "+ " challenge, decoded.
+    pub async fn next_challenge(&mut self) -> Result<Text> {
+        let request = Request::from(Command::Base64(String::new()));
+        match self.stream.read_response(&request).await? {
+            Response::Challenge(challenge) => Ok(challenge),
+            _ => err!(
+                ErrorKind::UnexpectedResponse,
+                "Did not get a challenge as a response"
+            ),
+        }
+    }
+
+    /// Abandons the exchange with "*"; the server then answers `-ERR`.
+    pub async fn stop(&mut self) -> Result<()> {
+        self.stream.encode(&Command::AuthCancel.into()).await
+    }
+}
