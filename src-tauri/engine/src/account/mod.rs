@@ -1,0 +1,151 @@
+//! Accounts: who the user is and how to reach their POP3 and SMTP servers.
+//! Passwords are not part of an [`Account`]; they live in the [`secrets`] store.
+
+pub mod secrets;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::tls::TrustedCertificate;
+
+/// How a connection is protected (RFC 8314). Secure by default, insecure by name: the plaintext
+/// variant exists for loopback test servers only and is never offered in the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub enum Security {
+    /// TLS from the first byte (POP3S 995, submissions 465).
+    Tls,
+    /// Plain connect, then STLS/STARTTLS; aborts if the server does not offer it (110, 587).
+    StartTls,
+    /// No TLS at all. Refused for any host but loopback.
+    PlaintextDangerous,
+}
+
+impl Security {
+    pub fn default_pop3_port(self) -> u16 {
+        match self {
+            Security::Tls => 995,
+            Security::StartTls | Security::PlaintextDangerous => 110,
+        }
+    }
+
+    pub fn default_smtp_port(self) -> u16 {
+        match self {
+            Security::Tls => 465,
+            Security::StartTls | Security::PlaintextDangerous => 587,
+        }
+    }
+}
+
+/// What happens to a message on the POP3 server once it is safely in the local store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub enum Pop3Mode {
+    /// Leave it on the server (reading from a computer that is not your own).
+    KeepOnServer,
+    /// DELE it once its bytes are committed to SQLite.
+    DeleteAfterDownload,
+}
+
+/// Where and as whom to log in to one server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+}
+
+impl ServerSettings {
+    fn validate(&self, which: &str) -> Result<()> {
+        let host = self.host.trim();
+        if host.is_empty() {
+            return Err(Error::config(format!("the {which} server name is empty")));
+        }
+        if host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::config(format!(
+                "the {which} server name contains spaces"
+            )));
+        }
+        if self.port == 0 {
+            return Err(Error::config(format!("the {which} port is 0")));
+        }
+        if self.security == Security::PlaintextDangerous && !is_loopback(host) {
+            return Err(Error::config(format!(
+                "the {which} server {host} would be reached without encryption"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An account's settings as the user edits them (no id yet, no passwords).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSettings {
+    /// The name shown to recipients, e.g. "Asha Rao" or "आशा राव".
+    pub display_name: String,
+    pub email: String,
+    pub pop3: ServerSettings,
+    pub pop3_mode: Pop3Mode,
+    pub smtp: ServerSettings,
+    /// One extra CA or self-signed server certificate trusted for this account's servers only.
+    pub trusted_certificate: Option<TrustedCertificate>,
+}
+
+impl AccountSettings {
+    pub fn validate(&self) -> Result<()> {
+        let email = self.email.trim();
+        match email.split_once('@') {
+            Some((local, domain)) if !local.is_empty() && !domain.is_empty() => {}
+            _ => return Err(Error::config(format!("“{email}” is not an e-mail address"))),
+        }
+        if self.display_name.chars().any(char::is_control) || email.chars().any(char::is_control) {
+            return Err(Error::config(
+                "the name or address contains control characters",
+            ));
+        }
+        self.pop3.validate("POP3")?;
+        self.smtp.validate("SMTP")?;
+        Ok(())
+    }
+}
+
+/// A stored account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
+    pub id: i64,
+    #[serde(flatten)]
+    pub settings: AccountSettings,
+}
+
+/// The two passwords an account needs; kept out of [`AccountSettings`] so they are never
+/// serialised into the store by accident.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Passwords {
+    pub pop3: String,
+    pub smtp: String,
+}
+
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passwords { .. }")
+    }
+}

@@ -1,0 +1,394 @@
+//! `dakiya-cli`: the same engine and data directory as the desktop app, without a window —
+//! for scripts, tests and benchmarks. Errors print as one sentence and exit non-zero; `--json`
+//! prints results (and errors) as JSON.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use dakiya_engine::{
+    AccountSettings, Engine, Error, ErrorInfo, ErrorKind, OutgoingMessage, PasswordStorage,
+    Passwords, Pop3Mode, Security, ServerSettings, TrustedCertificate,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "dakiya-cli",
+    version,
+    about = "Dakiya's mail engine on the command line"
+)]
+struct Cli {
+    /// Where Dakiya keeps its data (default: $DAKIYA_DATA_DIR, else the XDG data directory).
+    #[arg(long, global = true, env = "DAKIYA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Keep passwords in memory for this run only, even when a keyring is available.
+    #[arg(long, global = true)]
+    no_keyring: bool,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Download new mail over POP3 (every account when none is given).
+    Fetch { account: Option<i64> },
+    /// Send a plain-text message; the body is read from standard input when --body is absent.
+    Send {
+        #[arg(long)]
+        account: i64,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "")]
+        cc: String,
+        #[arg(long, default_value = "")]
+        subject: String,
+        #[arg(long)]
+        body: Option<String>,
+    },
+    /// List messages, newest first.
+    List {
+        #[arg(long)]
+        account: Option<i64>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one message (and mark it read).
+    Show {
+        id: i64,
+        /// Print the raw bytes exactly as stored.
+        #[arg(long)]
+        raw: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SecurityArg {
+    Tls,
+    Starttls,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Keep,
+    Delete,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Add an account. Passwords come from $DAKIYA_POP3_PASSWORD / $DAKIYA_SMTP_PASSWORD.
+    Add(AccountArgs),
+    /// List accounts.
+    List,
+    /// Log in to both servers and report.
+    Test { account: i64 },
+    /// Trust one extra CA or self-signed server certificate (PEM file) for this account.
+    Trust { account: i64, pem_file: PathBuf },
+}
+
+#[derive(clap::Args)]
+struct AccountArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    pop3_host: String,
+    #[arg(long, value_enum, default_value = "tls")]
+    pop3_security: SecurityArg,
+    /// Default: 995 for TLS, 110 for STARTTLS.
+    #[arg(long)]
+    pop3_port: Option<u16>,
+    /// Default: the e-mail address.
+    #[arg(long)]
+    pop3_user: Option<String>,
+    #[arg(long, value_enum, default_value = "keep")]
+    pop3_mode: ModeArg,
+    #[arg(long)]
+    smtp_host: String,
+    #[arg(long, value_enum, default_value = "starttls")]
+    smtp_security: SecurityArg,
+    /// Default: 465 for TLS, 587 for STARTTLS.
+    #[arg(long)]
+    smtp_port: Option<u16>,
+    /// Default: the e-mail address.
+    #[arg(long)]
+    smtp_user: Option<String>,
+    /// A CA or self-signed server certificate (PEM) to trust for this account.
+    #[arg(long)]
+    trust_cert: Option<PathBuf>,
+}
+
+fn security(arg: SecurityArg) -> Security {
+    match arg {
+        SecurityArg::Tls => Security::Tls,
+        SecurityArg::Starttls => Security::StartTls,
+    }
+}
+
+fn passwords_from_env() -> Passwords {
+    Passwords {
+        pop3: std::env::var("DAKIYA_POP3_PASSWORD").unwrap_or_default(),
+        smtp: std::env::var("DAKIYA_SMTP_PASSWORD").unwrap_or_default(),
+    }
+}
+
+fn read_certificate(path: &PathBuf) -> Result<TrustedCertificate, Error> {
+    let pem = std::fs::read_to_string(path).map_err(|error| {
+        Error::new(
+            ErrorKind::Config,
+            format!("cannot read {}: {error}", path.display()),
+        )
+    })?;
+    TrustedCertificate::from_pem(&pem)
+}
+
+fn settings(args: AccountArgs) -> Result<AccountSettings, Error> {
+    let pop3_security = security(args.pop3_security);
+    let smtp_security = security(args.smtp_security);
+    Ok(AccountSettings {
+        display_name: args.name,
+        pop3: ServerSettings {
+            host: args.pop3_host,
+            port: args.pop3_port.unwrap_or(pop3_security.default_pop3_port()),
+            security: pop3_security,
+            username: args.pop3_user.unwrap_or_else(|| args.email.clone()),
+        },
+        pop3_mode: match args.pop3_mode {
+            ModeArg::Keep => Pop3Mode::KeepOnServer,
+            ModeArg::Delete => Pop3Mode::DeleteAfterDownload,
+        },
+        smtp: ServerSettings {
+            host: args.smtp_host,
+            port: args.smtp_port.unwrap_or(smtp_security.default_smtp_port()),
+            security: smtp_security,
+            username: args.smtp_user.unwrap_or_else(|| args.email.clone()),
+        },
+        email: args.email,
+        trusted_certificate: args.trust_cert.as_ref().map(read_certificate).transpose()?,
+    })
+}
+
+fn print<T: serde::Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) {
+    if json {
+        match serde_json::to_string_pretty(value) {
+            Ok(out) => println!("{out}"),
+            Err(error) => eprintln!("cannot print JSON: {error}"),
+        }
+    } else {
+        println!("{}", text(value));
+    }
+}
+
+/// Passwords given in the environment are used for this run (needed when no keyring runs).
+async fn remember_env_passwords(engine: &Engine, account: i64) -> Result<(), Error> {
+    let passwords = passwords_from_env();
+    if passwords.pop3.is_empty() && passwords.smtp.is_empty() {
+        return Ok(());
+    }
+    engine.remember_passwords(account, &passwords)
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let data_dir = match cli.data_dir {
+        Some(dir) => dir,
+        None => dakiya_engine::default_data_dir()?,
+    };
+    let storage = if cli.no_keyring {
+        PasswordStorage::MemoryOnly
+    } else {
+        PasswordStorage::KeyringIfAvailable
+    };
+    let engine = Engine::open(&data_dir, storage)?;
+    let json = cli.json;
+    match cli.command {
+        Command::Account(AccountCommand::Add(args)) => {
+            let account = engine
+                .save_account(None, settings(args)?, passwords_from_env())
+                .await?;
+            if !engine.keyring_available() {
+                eprintln!("No keyring is running: the passwords are not saved; pass them again in the environment.");
+            }
+            print(json, &account, |account| {
+                format!("added account {}", account.id)
+            });
+        }
+        Command::Account(AccountCommand::List) => {
+            let accounts = engine.accounts().await?;
+            print(json, &accounts, |accounts| {
+                let lines: Vec<String> = accounts
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{}\t{}\t{}",
+                            a.id, a.settings.email, a.settings.display_name
+                        )
+                    })
+                    .collect();
+                lines.join("\n")
+            });
+        }
+        Command::Account(AccountCommand::Test { account }) => {
+            remember_env_passwords(&engine, account).await?;
+            let settings = engine.account(account).await?.settings;
+            let report = engine
+                .test_connection(Some(account), settings, Passwords::default())
+                .await?;
+            print(json, &report, |report| {
+                let line = |name: &str, outcome: &dakiya_engine::CheckOutcome| match &outcome.error
+                {
+                    None => format!("{name}: logged in"),
+                    Some(error) => format!("{name}: {}", error.message),
+                };
+                format!(
+                    "{}\n{}",
+                    line("POP3", &report.pop3),
+                    line("SMTP", &report.smtp)
+                )
+            });
+            if !(report.pop3.ok && report.smtp.ok) {
+                return Err(Error::new(ErrorKind::Auth, "the connection test failed"));
+            }
+        }
+        Command::Account(AccountCommand::Trust { account, pem_file }) => {
+            let certificate = read_certificate(&pem_file)?;
+            let mut settings = engine.account(account).await?.settings;
+            settings.trusted_certificate = Some(certificate.clone());
+            engine
+                .save_account(Some(account), settings, Passwords::default())
+                .await?;
+            print(json, &certificate, |c| {
+                format!("trusted, SHA-256 {}", c.sha256_fingerprint)
+            });
+        }
+        Command::Fetch { account } => {
+            let accounts = match account {
+                Some(id) => vec![engine.account(id).await?],
+                None => engine.accounts().await?,
+            };
+            for account in accounts {
+                remember_env_passwords(&engine, account.id).await?;
+                let progress = |p: dakiya_engine::FetchProgress| {
+                    if !json && p.total > 0 {
+                        eprint!("\r{} of {}", p.current, p.total);
+                    }
+                };
+                let fetched = engine.fetch(account.id, &progress).await?;
+                if !json {
+                    eprintln!();
+                }
+                let report = dakiya_engine::FetchReport::from(&fetched);
+                print(json, &report, |r| {
+                    format!(
+                        "account {}: {} new message(s)",
+                        r.account_id, r.new_messages
+                    )
+                });
+            }
+        }
+        Command::Send {
+            account,
+            to,
+            cc,
+            subject,
+            body,
+        } => {
+            remember_env_passwords(&engine, account).await?;
+            let body = match body {
+                Some(body) => body,
+                None => {
+                    let mut text = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut text)
+                        .map_err(|error| {
+                            Error::new(ErrorKind::Config, format!("cannot read the body: {error}"))
+                        })?;
+                    text
+                }
+            };
+            let report = engine
+                .send(
+                    account,
+                    OutgoingMessage {
+                        to,
+                        cc,
+                        subject,
+                        body,
+                    },
+                )
+                .await?;
+            print(json, &report, |r| format!("sent <{}>", r.message_id));
+        }
+        Command::List { account, limit } => {
+            let messages = engine.list_messages(account, 0, limit).await?;
+            print(json, &messages, |messages| {
+                let lines: Vec<String> = messages
+                    .iter()
+                    .map(|m| {
+                        let unread = if m.is_read { ' ' } else { '*' };
+                        let from = if m.from_name.is_empty() {
+                            &m.from_address
+                        } else {
+                            &m.from_name
+                        };
+                        format!("{}{unread}\t{from}\t{}", m.id, m.subject)
+                    })
+                    .collect();
+                lines.join("\n")
+            });
+        }
+        Command::Show { id, raw } => {
+            if raw {
+                use std::io::Write;
+                let bytes = engine.raw_message(id).await?;
+                std::io::stdout().write_all(&bytes).map_err(|error| {
+                    Error::new(ErrorKind::Internal, format!("cannot write: {error}"))
+                })?;
+            } else {
+                let detail = engine.open_message(id).await?;
+                print(json, &detail, |d| {
+                    let body = d.text_body.clone().or_else(|| d.sanitized_html.clone());
+                    format!(
+                        "From: {} <{}>\nTo: {}\nSubject: {}\n\n{}",
+                        d.summary.from_name,
+                        d.summary.from_address,
+                        d.to,
+                        d.summary.subject,
+                        body.unwrap_or_default()
+                    )
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if json {
+                print(true, &ErrorInfo::from(&error), |_| String::new());
+            } else {
+                eprintln!("dakiya-cli: {}", error.chain());
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! The facade the shell and the CLI call: one method per user action, each async, each
+//! returning a typed [`Error`]. Blocking SQLite work runs on tokio's blocking pool.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use crate::account::secrets::{PasswordStore, Server};
+use crate::account::{Account, AccountSettings, Passwords};
+use crate::error::{Error, ErrorInfo, ErrorKind, Result};
+use crate::mime::{self, OutgoingMessage};
+use crate::pop3::{Pop3Session, Timeouts};
+use crate::store::{MessageSummary, Store};
+use crate::sync::{self, FetchProgress, Fetched};
+
+/// The environment variable that moves all of Dakiya's data (tests, benchmarks, portable use).
+pub const DATA_DIR_ENV: &str = "DAKIYA_DATA_DIR";
+const STORE_FILE: &str = "mail.sqlite3";
+const LANGUAGE_KEY: &str = "language";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub enum Language {
+    #[default]
+    En,
+    Hi,
+}
+
+/// Whether the passwords may go to the OS keyring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordStorage {
+    /// The Secret Service when one answers, else memory for this session.
+    KeyringIfAvailable,
+    MemoryOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CheckOutcome {
+    pub ok: bool,
+    pub error: Option<ErrorInfo>,
+}
+
+impl CheckOutcome {
+    fn from_result(result: Result<()>) -> Self {
+        match result {
+            Ok(()) => CheckOutcome {
+                ok: true,
+                error: None,
+            },
+            Err(error) => CheckOutcome {
+                ok: false,
+                error: Some(ErrorInfo::from(&error)),
+            },
+        }
+    }
+}
+
+/// What "Test connection" found, per server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionReport {
+    pub pop3: CheckOutcome,
+    pub smtp: CheckOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct SendReport {
+    /// The Message-ID header's value, without angle brackets.
+    pub message_id: String,
+}
+
+/// Everything the message view shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageDetail {
+    pub summary: MessageSummary,
+    pub to: String,
+    pub cc: String,
+    pub text_body: Option<String>,
+    pub sanitized_html: Option<String>,
+    pub remote_content_blocked: bool,
+}
+
+pub struct Engine {
+    data_dir: PathBuf,
+    store: Arc<Store>,
+    passwords: PasswordStore,
+    /// One fetch per account at a time: a second request waits for the first.
+    fetch_locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    pop3_timeouts: Timeouts,
+}
+
+/// Where Dakiya keeps its data: `DAKIYA_DATA_DIR` if set, else the XDG data directory.
+pub fn default_data_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|dir| !dir.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "dakiya")
+        .map(|dirs| dirs.data_dir().to_owned())
+        .ok_or_else(|| Error::config("no home directory is known, so there is no place for mail"))
+}
+
+impl Engine {
+    pub fn open(data_dir: &Path, storage: PasswordStorage) -> Result<Engine> {
+        let store = Store::open(&data_dir.join(STORE_FILE))?;
+        let namespace = data_dir.to_string_lossy();
+        let passwords = match storage {
+            PasswordStorage::KeyringIfAvailable => PasswordStore::open(&namespace),
+            PasswordStorage::MemoryOnly => PasswordStore::memory_only(&namespace),
+        };
+        Ok(Engine {
+            data_dir: data_dir.to_owned(),
+            store: Arc::new(store),
+            passwords,
+            fetch_locks: Mutex::new(HashMap::new()),
+            pop3_timeouts: Timeouts::default(),
+        })
+    }
+
+    /// Shorter deadlines, for tests of stalled servers.
+    pub fn set_pop3_timeouts(&mut self, timeouts: Timeouts) {
+        self.pop3_timeouts = timeouts;
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn keyring_available(&self) -> bool {
+        self.passwords.keyring_available()
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || work(&store)).await?
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        self.blocking(Store::accounts).await
+    }
+
+    pub async fn account(&self, id: i64) -> Result<Account> {
+        self.blocking(move |store| store.account(id)).await
+    }
+
+    pub async fn language(&self) -> Result<Language> {
+        let stored = self.blocking(|store| store.setting(LANGUAGE_KEY)).await?;
+        Ok(match stored.as_deref() {
+            Some("hi") => Language::Hi,
+            _ => Language::En,
+        })
+    }
+
+    pub async fn set_language(&self, language: Language) -> Result<()> {
+        let code = match language {
+            Language::En => "en",
+            Language::Hi => "hi",
+        };
+        self.blocking(move |store| store.set_setting(LANGUAGE_KEY, code))
+            .await
+    }
+
+    /// Creates (`id = None`) or updates an account. An empty password keeps the stored one.
+    pub async fn save_account(
+        &self,
+        id: Option<i64>,
+        settings: AccountSettings,
+        passwords: Passwords,
+    ) -> Result<Account> {
+        let settings = normalised(settings);
+        settings.validate()?;
+        let account = self
+            .blocking(move |store| match id {
+                Some(id) => store.update_account(id, &settings),
+                None => store.insert_account(&settings),
+            })
+            .await?;
+        if !passwords.pop3.is_empty() {
+            self.passwords
+                .set(account.id, Server::Pop3, &passwords.pop3)?;
+        }
+        if !passwords.smtp.is_empty() {
+            self.passwords
+                .set(account.id, Server::Smtp, &passwords.smtp)?;
+        }
+        Ok(account)
+    }
+
+    /// Uses these passwords for this session without saving them (the CLI's environment).
+    pub fn remember_passwords(&self, account_id: i64, passwords: &Passwords) -> Result<()> {
+        for (server, password) in [
+            (Server::Pop3, &passwords.pop3),
+            (Server::Smtp, &passwords.smtp),
+        ] {
+            if !password.is_empty() {
+                self.passwords
+                    .remember_for_session(account_id, server, password);
+            }
+        }
+        Ok(())
+    }
+
+    fn password(&self, account: Option<i64>, server: Server, given: &str) -> Result<String> {
+        match account {
+            _ if !given.is_empty() => Ok(given.to_owned()),
+            Some(id) => self.passwords.get(id, server),
+            None => Err(Error::new(ErrorKind::Config, "no password was entered")
+                .with_reason(crate::error::ErrorReason::PasswordMissing)),
+        }
+    }
+
+    /// Logs in to both servers with these (possibly unsaved) settings, and reports each.
+    pub async fn test_connection(
+        &self,
+        id: Option<i64>,
+        settings: AccountSettings,
+        passwords: Passwords,
+    ) -> Result<ConnectionReport> {
+        let settings = normalised(settings);
+        settings.validate()?;
+        let pop3 = async {
+            let password = self.password(id, Server::Pop3, &passwords.pop3)?;
+            let tls = crate::tls::client_config(settings.trusted_certificate.as_ref())?;
+            let mut session =
+                Pop3Session::connect(&settings.pop3, tls, self.pop3_timeouts.clone()).await?;
+            session.login(&settings.pop3.username, &password).await?;
+            session.quit().await
+        };
+        let smtp = async {
+            let password = self.password(id, Server::Smtp, &passwords.smtp)?;
+            crate::smtp::check_login(
+                &settings.smtp,
+                &password,
+                settings.trusted_certificate.as_ref(),
+            )
+            .await
+        };
+        let (pop3, smtp) = tokio::join!(pop3, smtp);
+        Ok(ConnectionReport {
+            pop3: CheckOutcome::from_result(pop3),
+            smtp: CheckOutcome::from_result(smtp),
+        })
+    }
+
+    pub async fn send(&self, account_id: i64, outgoing: OutgoingMessage) -> Result<SendReport> {
+        let account = self.account(account_id).await?;
+        let password = self.passwords.get(account_id, Server::Smtp)?;
+        let built = mime::build_message(&account.settings, &outgoing)?;
+        crate::smtp::submit(&account.settings, &password, &built).await?;
+        Ok(SendReport {
+            message_id: built.message_id,
+        })
+    }
+
+    fn fetch_lock(&self, account_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .fetch_locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(locks.entry(account_id).or_default())
+    }
+
+    /// Downloads new mail for one account into the store.
+    pub async fn fetch(
+        &self,
+        account_id: i64,
+        progress: &(dyn Fn(FetchProgress) + Send + Sync),
+    ) -> Result<Fetched> {
+        let lock = self.fetch_lock(account_id);
+        let _running = lock.lock().await;
+        let account = self.account(account_id).await?;
+        let password = self.passwords.get(account_id, Server::Pop3)?;
+        sync::fetch(
+            Arc::clone(&self.store),
+            &account,
+            &password,
+            self.pop3_timeouts.clone(),
+            progress,
+        )
+        .await
+    }
+
+    pub async fn list_messages(
+        &self,
+        account_id: Option<i64>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<MessageSummary>> {
+        self.blocking(move |store| store.list_messages(account_id, offset, limit))
+            .await
+    }
+
+    /// Everything the message view shows; opening a message marks it read.
+    pub async fn open_message(&self, id: i64) -> Result<MessageDetail> {
+        self.blocking(move |store| {
+            let raw = store.raw_message(id)?;
+            store.set_read(id, true)?;
+            let summary = store.message_summary(id)?;
+            let content = mime::read_message(&raw);
+            Ok(MessageDetail {
+                summary,
+                to: content.to,
+                cc: content.cc,
+                text_body: content.text_body,
+                sanitized_html: content.sanitized_html,
+                remote_content_blocked: content.remote_content_blocked,
+            })
+        })
+        .await
+    }
+
+    pub async fn raw_message(&self, id: i64) -> Result<Vec<u8>> {
+        self.blocking(move |store| store.raw_message(id)).await
+    }
+}
+
+fn normalised(mut settings: AccountSettings) -> AccountSettings {
+    for text in [
+        &mut settings.display_name,
+        &mut settings.email,
+        &mut settings.pop3.host,
+        &mut settings.smtp.host,
+    ] {
+        *text = text.trim().to_owned();
+    }
+    settings
+}

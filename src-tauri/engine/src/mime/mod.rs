@@ -1,0 +1,12 @@
+//! MIME: reading received messages (mail-parser) into what the list and the reader show,
+//! sanitising their HTML, and building outgoing messages (lettre's builder).
+//! Every message is untrusted input: nothing here panics or fails on a broken message — it is
+//! listed from whatever could be read and flagged as a parse failure.
+
+mod html;
+mod outgoing;
+mod reader;
+
+pub use html::{sanitize_html, SanitizedHtml};
+pub use outgoing::{build_message, BuiltMessage, OutgoingMessage};
+pub use reader::{envelope, read_message, Envelope, MessageContent};

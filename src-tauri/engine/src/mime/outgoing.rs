@@ -1,0 +1,182 @@
+//! Building an outgoing message with lettre: RFC 5322 headers (Date, Message-ID always set —
+//! lettre adds no Message-ID by itself), RFC 2047 encoded Hindi names and subjects, UTF-8 body.
+
+use std::str::FromStr;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, Mailboxes};
+use lettre::Message;
+use serde::{Deserialize, Serialize};
+
+use crate::account::AccountSettings;
+use crate::error::{Error, ErrorKind, Result};
+
+/// What the user wrote in the composer. Addresses are as typed: comma-separated, with or
+/// without display names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct OutgoingMessage {
+    pub to: String,
+    pub cc: String,
+    pub subject: String,
+    pub body: String,
+}
+
+pub struct BuiltMessage {
+    pub message: Message,
+    /// Without angle brackets.
+    pub message_id: String,
+}
+
+/// A header value supplied by a user is one line: CR, LF and other controls never reach the
+/// wire, so no field can smuggle in a header or a recipient.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+fn parse_addresses(field: &str, text: &str) -> Result<Mailboxes> {
+    let text = one_line(text);
+    if text.is_empty() {
+        return Ok(Mailboxes::new());
+    }
+    Mailboxes::from_str(&text).map_err(|error| {
+        Error::new(
+            ErrorKind::Parse,
+            format!("the {field} field holds an invalid address: {text}"),
+        )
+        .with_source(error)
+    })
+}
+
+pub fn build_message(from: &AccountSettings, outgoing: &OutgoingMessage) -> Result<BuiltMessage> {
+    let sender_address = one_line(&from.email).parse().map_err(|error| {
+        Error::new(
+            ErrorKind::Config,
+            format!("the account address {} is invalid", from.email),
+        )
+        .with_source(error)
+    })?;
+    let sender_name = one_line(&from.display_name);
+    let sender = Mailbox::new(
+        (!sender_name.is_empty()).then_some(sender_name),
+        sender_address,
+    );
+    let to = parse_addresses("To", &outgoing.to)?;
+    let cc = parse_addresses("Cc", &outgoing.cc)?;
+    if to.iter().chain(cc.iter()).next().is_none() {
+        return Err(Error::new(ErrorKind::Parse, "the message has no recipient"));
+    }
+    let domain = from
+        .email
+        .rsplit_once('@')
+        .map_or("localhost", |(_, domain)| domain);
+    let message_id = format!("{}@{}", uuid::Uuid::new_v4().simple(), one_line(domain));
+
+    let mut builder = Message::builder()
+        .from(sender)
+        .subject(one_line(&outgoing.subject))
+        .message_id(Some(format!("<{message_id}>")))
+        .date_now()
+        .user_agent(format!("Dakiya/{}", env!("CARGO_PKG_VERSION")));
+    for mailbox in to {
+        builder = builder.to(mailbox);
+    }
+    for mailbox in cc {
+        builder = builder.cc(mailbox);
+    }
+    let message = builder
+        .header(ContentType::TEXT_PLAIN)
+        .body(normalise_line_endings(&outgoing.body))
+        .map_err(|error| {
+            Error::new(
+                ErrorKind::Parse,
+                format!("the message cannot be built: {error}"),
+            )
+            .with_source(error)
+        })?;
+    Ok(BuiltMessage {
+        message,
+        message_id,
+    })
+}
+
+/// Text areas give LF; mail wants CRLF, and a lone CR must not survive as a line break of its own.
+fn normalise_line_endings(body: &str) -> String {
+    body.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', "\r\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{Pop3Mode, Security, ServerSettings};
+
+    fn account() -> AccountSettings {
+        let server = ServerSettings {
+            host: "localhost".into(),
+            port: 1,
+            security: Security::Tls,
+            username: "u".into(),
+        };
+        AccountSettings {
+            display_name: "आशा राव".into(),
+            email: "asha@example.org".into(),
+            pop3: server.clone(),
+            pop3_mode: Pop3Mode::KeepOnServer,
+            smtp: server,
+            trusted_certificate: None,
+        }
+    }
+
+    #[test]
+    fn hindi_headers_are_encoded_and_ids_set() {
+        let outgoing = OutgoingMessage {
+            to: "रवि <ravi@example.org>, b@example.org".into(),
+            cc: String::new(),
+            subject: "नमस्ते दुनिया".into(),
+            body: "पहली पंक्ति\n.dot line\n".into(),
+        };
+        let built = build_message(&account(), &outgoing).unwrap();
+        let wire = String::from_utf8(built.message.formatted()).unwrap();
+        assert!(wire.is_ascii(), "headers and body must be encoded: {wire}");
+        assert!(wire.contains(&format!("Message-ID: <{}>", built.message_id)));
+        assert!(wire.contains("\r\nDate: "));
+        let parsed = crate::mime::envelope(wire.as_bytes());
+        assert_eq!(parsed.subject, "नमस्ते दुनिया");
+        assert_eq!(parsed.from_name, "आशा राव");
+        let content = crate::mime::read_message(wire.as_bytes());
+        assert_eq!(content.text_body.unwrap(), "पहली पंक्ति\r\n.dot line\r\n");
+    }
+
+    #[test]
+    fn newlines_in_fields_never_make_headers() {
+        let outgoing = OutgoingMessage {
+            to: "a@example.org\r\nBcc: evil@example.org".into(),
+            cc: String::new(),
+            subject: "hi\r\nX-Injected: yes".into(),
+            body: String::new(),
+        };
+        match build_message(&account(), &outgoing) {
+            Ok(built) => {
+                let wire = String::from_utf8(built.message.formatted()).unwrap();
+                assert!(!wire.contains("\r\nX-Injected"));
+                assert!(!wire.contains("\r\nBcc:"));
+            }
+            Err(error) => assert_eq!(error.kind(), ErrorKind::Parse),
+        }
+    }
+
+    #[test]
+    fn no_recipient_is_an_error() {
+        let error = build_message(&account(), &OutgoingMessage::default())
+            .err()
+            .unwrap();
+        assert_eq!(error.kind(), ErrorKind::Parse);
+    }
+}

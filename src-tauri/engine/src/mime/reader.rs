@@ -1,0 +1,167 @@
+//! From raw bytes to the envelope (list row) and the content (reader view).
+
+use mail_parser::{Address, Message, MessageParser, PartType};
+
+use super::html::sanitize_html;
+
+/// What the message list needs, derived once when a message is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Envelope {
+    pub from_name: String,
+    pub from_address: String,
+    pub subject: String,
+    /// Date header, Unix seconds.
+    pub date: Option<i64>,
+    pub message_id: Option<String>,
+    /// Nothing MIME-shaped could be read; the list shows what a raw scan found.
+    pub parse_failed: bool,
+}
+
+/// What the message view shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MessageContent {
+    pub to: String,
+    pub cc: String,
+    /// The plain-text body; `None` for HTML-only mail (then `sanitized_html` is set).
+    pub text_body: Option<String>,
+    pub sanitized_html: Option<String>,
+    pub remote_content_blocked: bool,
+}
+
+/// Header-ish text is shown in one line: control characters (including CR/LF from a hostile
+/// encoded-word) become spaces.
+fn one_line(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn parse(raw: &[u8]) -> Option<Message<'_>> {
+    MessageParser::default()
+        .parse(raw)
+        .filter(|message| !message.parts.is_empty())
+}
+
+pub fn envelope(raw: &[u8]) -> Envelope {
+    let Some(message) = parse(raw) else {
+        return Envelope {
+            parse_failed: true,
+            ..Envelope::default()
+        };
+    };
+    let from = message.from().and_then(Address::first);
+    Envelope {
+        from_name: from
+            .and_then(|addr| addr.name())
+            .map(one_line)
+            .unwrap_or_default(),
+        from_address: from
+            .and_then(|addr| addr.address())
+            .map(one_line)
+            .unwrap_or_default(),
+        subject: message.subject().map(one_line).unwrap_or_default(),
+        date: message.date().map(mail_parser::DateTime::to_timestamp),
+        message_id: message.message_id().map(one_line),
+        parse_failed: false,
+    }
+}
+
+fn address_list(address: Option<&Address<'_>>) -> String {
+    let Some(address) = address else {
+        return String::new();
+    };
+    let shown: Vec<String> = address
+        .iter()
+        .map(|addr| match (addr.name(), addr.address()) {
+            (Some(name), Some(email)) => format!("{} <{}>", one_line(name), one_line(email)),
+            (None, Some(email)) => one_line(email),
+            (Some(name), None) => one_line(name),
+            (None, None) => String::new(),
+        })
+        .filter(|text| !text.is_empty())
+        .collect();
+    shown.join(", ")
+}
+
+pub fn read_message(raw: &[u8]) -> MessageContent {
+    let Some(message) = parse(raw) else {
+        return MessageContent {
+            text_body: Some(String::from_utf8_lossy(raw).into_owned()),
+            ..MessageContent::default()
+        };
+    };
+    let has_plain_text = message.text_body.iter().any(|&index| {
+        message
+            .parts
+            .get(index as usize)
+            .is_some_and(|part| matches!(part.body, PartType::Text(_)))
+    });
+    let mut content = MessageContent {
+        to: address_list(message.to()),
+        cc: address_list(message.cc()),
+        ..MessageContent::default()
+    };
+    if has_plain_text || message.html_body.is_empty() {
+        content.text_body = Some(
+            message
+                .body_text(0)
+                .map(|text| text.into_owned())
+                .unwrap_or_default(),
+        );
+    } else if let Some(html) = message.body_html(0) {
+        let sanitized = sanitize_html(&html);
+        content.sanitized_html = Some(sanitized.html);
+        content.remote_content_blocked = sanitized.remote_content_blocked;
+    }
+    content
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DATE_0330_UTC: i64 = 1_795_923_000;
+
+    #[test]
+    fn hindi_encoded_subject_and_name() {
+        let raw = b"From: =?UTF-8?B?4KSG4KS24KS+?= <asha@example.org>\r\n\
+Subject: =?UTF-8?B?4KSo4KSu4KS44KWN4KSk4KWH?=\r\n\
+Date: Sun, 29 Nov 2026 09:00:00 +0530\r\n\
+Message-ID: <a@b>\r\n\r\nbody\r\n";
+        let envelope = envelope(raw);
+        assert_eq!(envelope.from_name, "आशा");
+        assert_eq!(envelope.subject, "नमस्ते");
+        assert_eq!(envelope.from_address, "asha@example.org");
+        // 09:00 in India (+05:30) is 03:30 UTC.
+        assert_eq!(envelope.date, Some(DATE_0330_UTC));
+        assert!(!envelope.parse_failed);
+    }
+
+    #[test]
+    fn garbage_is_flagged_not_dropped() {
+        let envelope = envelope(b"");
+        assert!(envelope.parse_failed);
+        let content = read_message(b"\xff\xfe not mail");
+        assert!(content.text_body.is_some());
+    }
+
+    #[test]
+    fn header_line_breaks_never_survive() {
+        let raw = b"Subject: =?UTF-8?Q?a=0D=0AX-Evil:_1?=\r\n\r\nx\r\n";
+        assert_eq!(envelope(raw).subject, "a X-Evil: 1");
+    }
+
+    #[test]
+    fn html_only_mail_is_sanitised() {
+        let raw = b"Content-Type: text/html\r\n\r\n<p onclick=\"x()\">hi<script>alert(1)</script><img src=\"https://t.example/p.gif\"></p>\r\n";
+        let content = read_message(raw);
+        assert_eq!(content.text_body, None);
+        let html = content.sanitized_html.unwrap();
+        assert!(
+            !html.contains("script") && !html.contains("onclick") && !html.contains("t.example")
+        );
+        assert!(content.remote_content_blocked);
+    }
+}

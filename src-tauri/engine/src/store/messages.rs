@@ -1,0 +1,214 @@
+//! Messages: the slim list row, the raw bytes beside it, and the POP3 UIDL that brought it —
+//! all written in one transaction, so a message is either wholly stored or not at all.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use super::{now_unix, Store};
+use crate::error::{Error, Result};
+use crate::mime::Envelope;
+
+/// One line of the message list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageSummary {
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
+    pub id: i64,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
+    pub account_id: i64,
+    pub from_name: String,
+    pub from_address: String,
+    pub subject: String,
+    /// The Date header as Unix seconds; `None` when missing or unreadable.
+    #[cfg_attr(feature = "bindings", ts(type = "number | null"))]
+    pub date: Option<i64>,
+    pub is_read: bool,
+    /// The message could not be parsed; it is listed from its raw bytes only.
+    pub parse_failed: bool,
+}
+
+/// A message downloaded over POP3, about to be stored.
+pub struct NewMessage<'a> {
+    pub account_id: i64,
+    pub uidl: &'a str,
+    pub raw: &'a [u8],
+    pub envelope: &'a Envelope,
+}
+
+/// What the store knows about a UIDL seen on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UidlState {
+    pub deleted_on_server: bool,
+}
+
+const SUMMARY_COLUMNS: &str =
+    "id, account_id, from_name, from_address, subject, header_date, is_read, parse_failed";
+
+fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
+    Ok(MessageSummary {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        from_name: row.get(2)?,
+        from_address: row.get(3)?,
+        subject: row.get(4)?,
+        date: row.get(5)?,
+        is_read: row.get(6)?,
+        parse_failed: row.get(7)?,
+    })
+}
+
+impl Store {
+    /// Stores the raw bytes, the list row and the UIDL in one committed transaction.
+    /// Returns `None` when this UIDL was already stored (a resumed fetch), storing nothing.
+    pub fn insert_downloaded(&self, message: &NewMessage<'_>) -> Result<Option<MessageSummary>> {
+        let envelope = message.envelope;
+        let received_at = now_unix();
+        let size = i64::try_from(message.raw.len()).unwrap_or(i64::MAX);
+        self.write(|tx| {
+            let known: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM pop3_uidls WHERE account_id = ?1 AND uidl = ?2",
+                    params![message.account_id, message.uidl],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if known.is_some() {
+                return Ok(None);
+            }
+            tx.execute(
+                "INSERT INTO messages (account_id, received_at, sort_date, header_date, from_name,
+                     from_address, subject, message_id, size, parse_failed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    message.account_id,
+                    received_at,
+                    envelope.date.unwrap_or(received_at),
+                    envelope.date,
+                    envelope.from_name,
+                    envelope.from_address,
+                    envelope.subject,
+                    envelope.message_id,
+                    size,
+                    envelope.parse_failed,
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)",
+                params![id, message.raw],
+            )?;
+            tx.execute(
+                "INSERT INTO pop3_uidls (account_id, uidl, message_id, stored_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![message.account_id, message.uidl, id, received_at],
+            )?;
+            Ok(Some(MessageSummary {
+                id,
+                account_id: message.account_id,
+                from_name: envelope.from_name.clone(),
+                from_address: envelope.from_address.clone(),
+                subject: envelope.subject.clone(),
+                date: envelope.date,
+                is_read: false,
+                parse_failed: envelope.parse_failed,
+            }))
+        })
+    }
+
+    /// Every UIDL of this account that is safely stored.
+    pub fn stored_uidls(&self, account_id: i64) -> Result<HashMap<String, UidlState>> {
+        self.read(|connection| {
+            let mut statement = connection
+                .prepare("SELECT uidl, deleted_on_server FROM pop3_uidls WHERE account_id = ?1")?;
+            let rows = statement.query_map([account_id], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    UidlState {
+                        deleted_on_server: row.get(1)?,
+                    },
+                ))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+        })
+    }
+
+    /// Records that the server confirmed (by a successful QUIT) the deletion of these UIDLs.
+    pub fn mark_deleted_on_server(&self, account_id: i64, uidls: &[String]) -> Result<()> {
+        self.write(|tx| {
+            let mut statement = tx.prepare(
+                "UPDATE pop3_uidls SET deleted_on_server = 1 WHERE account_id = ?1 AND uidl = ?2",
+            )?;
+            for uidl in uidls {
+                statement.execute(params![account_id, uidl])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Newest first; `account_id = None` lists every account.
+    pub fn list_messages(
+        &self,
+        account_id: Option<i64>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<MessageSummary>> {
+        self.read(|connection| {
+            let sql = match account_id {
+                Some(_) => format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM messages WHERE account_id = ?1
+                     ORDER BY sort_date DESC, id DESC LIMIT ?2 OFFSET ?3"
+                ),
+                None => format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM messages WHERE ?1 IS NULL
+                     ORDER BY sort_date DESC, id DESC LIMIT ?2 OFFSET ?3"
+                ),
+            };
+            let mut statement = connection.prepare_cached(&sql)?;
+            let rows = statement.query_map(params![account_id, limit, offset], summary)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    pub fn message_summary(&self, id: i64) -> Result<MessageSummary> {
+        self.read(|connection| {
+            connection
+                .query_row(
+                    &format!("SELECT {SUMMARY_COLUMNS} FROM messages WHERE id = ?1"),
+                    [id],
+                    summary,
+                )
+                .optional()?
+                .ok_or_else(|| Error::not_found(format!("message {id}")))
+        })
+    }
+
+    /// The bytes exactly as the server sent them (after dot-unstuffing).
+    pub fn raw_message(&self, id: i64) -> Result<Vec<u8>> {
+        self.read(|connection| {
+            connection
+                .query_row(
+                    "SELECT raw FROM message_raw WHERE message_id = ?1",
+                    [id],
+                    |row| row.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| Error::not_found(format!("message {id}")))
+        })
+    }
+
+    pub fn set_read(&self, id: i64, read: bool) -> Result<()> {
+        let changed = self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE messages SET is_read = ?1 WHERE id = ?2",
+                params![read, id],
+            )?)
+        })?;
+        if changed == 0 {
+            return Err(Error::not_found(format!("message {id}")));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,187 @@
+//! The store of record: one SQLite file. One writer connection and one reader connection;
+//! [`Store::write`] commits before it returns, so a message is durable before anyone acts on it
+//! (DELE, notifications). A database that is corrupt or newer than this code is refused, never
+//! deleted.
+
+mod accounts;
+mod messages;
+mod migrations;
+mod settings;
+
+pub use messages::{MessageSummary, NewMessage};
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+
+use crate::error::{Error, ErrorKind, ErrorReason, Result};
+
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        create_private_file(path)?;
+        let mut writer = connect(path)?;
+        migrate(&mut writer, path)?;
+        let reader = connect(path)?;
+        Ok(Store {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` in one transaction on the writer connection and commits before returning.
+    /// Blocking: call from `spawn_blocking` in async code.
+    pub fn write<T>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut connection = lock(&self.writer);
+        let transaction = connection.transaction()?;
+        let value = work(&transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `work` on the reader connection (WAL lets it read while the writer writes).
+    pub fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let connection = lock(&self.reader);
+        work(&connection)
+    }
+}
+
+fn lock(connection: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // SQLite rolls back an unfinished transaction itself; a panic elsewhere leaves nothing torn.
+    connection.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The mail store holds private mail: 0600 from the first byte, not after.
+fn create_private_file(path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|error| {
+            Error::storage(error).context(format!("creating {}", parent.display()))
+        })?;
+    }
+    if path.exists() {
+        return Ok(());
+    }
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|error| Error::storage(error).context(format!("creating {}", path.display())))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(Error::storage)
+}
+
+fn connect(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection =
+        Connection::open_with_flags(path, flags).map_err(|error| refused(path, error))?;
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(|error| refused(path, error))?;
+    Ok(connection)
+}
+
+fn migrate(connection: &mut Connection, path: &Path) -> Result<()> {
+    use rusqlite_migration::{Error as MigrationError, MigrationDefinitionError};
+    match migrations::migrations().to_latest(connection) {
+        Ok(()) => Ok(()),
+        Err(MigrationError::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead)) => {
+            Err(Error::new(
+                ErrorKind::Storage,
+                format!(
+                    "{} was written by a newer version of Dakiya; it is left untouched",
+                    path.display()
+                ),
+            )
+            .with_reason(ErrorReason::DatabaseTooNew))
+        }
+        Err(MigrationError::RusqliteError { err, .. }) => Err(refused(path, err)),
+        Err(error) => Err(Error::storage(error).context(format!("upgrading {}", path.display()))),
+    }
+}
+
+/// A file SQLite cannot use is reported and kept as it is, so the user's mail can be rescued.
+fn refused(path: &Path, error: rusqlite::Error) -> Error {
+    Error::new(
+        ErrorKind::Storage,
+        format!(
+            "the mail store {} cannot be opened and was left untouched: {error}",
+            path.display()
+        ),
+    )
+    .with_source(error)
+}
+
+pub(crate) fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_file_is_private_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.sqlite3");
+        drop(Store::open(&path).unwrap());
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        Store::open(&path).unwrap();
+    }
+
+    #[test]
+    fn newer_database_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.sqlite3");
+        drop(Store::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let error = Store::open(&path).err().unwrap();
+        assert_eq!(error.reason(), Some(&ErrorReason::DatabaseTooNew));
+        let version: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, 99);
+    }
+
+    #[test]
+    fn corrupt_database_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.sqlite3");
+        let garbage = vec![0x42_u8; 8192];
+        fs::write(&path, &garbage).unwrap();
+        let error = Store::open(&path).err().unwrap();
+        assert_eq!(error.kind(), ErrorKind::Storage);
+        assert_eq!(fs::read(&path).unwrap(), garbage);
+    }
+}
