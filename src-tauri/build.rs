@@ -1,0 +1,29 @@
+// The app package sits at the workspace root (DESIGN.md §7), so capabilities are found by path.
+// Listing our commands in an app manifest makes each one need a permission, which the main
+// window's capability grants: nothing the UI does not call is callable.
+const COMMANDS: &[&str] = &[
+    "get_app_state",
+    "set_language",
+    "save_account",
+    "test_connection",
+    "parse_certificate",
+    "send_message",
+    "fetch_mail",
+    "list_messages",
+    "get_message",
+    "get_raw_message",
+];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(
+            tauri_build::AppManifest::new()
+                .commands(COMMANDS)
+                .permissions_path_pattern("./src-tauri/permissions/**/*"),
+        );
+    println!("cargo::rerun-if-changed=src-tauri/permissions");
+    if let Err(error) = tauri_build::try_build(attributes) {
+        println!("cargo::error={error:#}");
+    }
+}

@@ -1,0 +1,58 @@
+//! Account settings, language, and the "Test connection" check.
+
+use dakiya_engine::{
+    Account, AccountSettings, ConnectionReport, Language, Passwords, TrustedCertificate,
+};
+use tauri::State;
+
+use crate::ipc_error::{ipc, IpcError};
+use crate::state::{AppState, Shell};
+
+#[tauri::command]
+pub async fn get_app_state(shell: State<'_, Shell>) -> Result<AppState, IpcError> {
+    let engine = shell.engine()?;
+    Ok(AppState {
+        accounts: engine.accounts().await.map_err(ipc)?,
+        keyring_available: engine.keyring_available(),
+        language: engine.language().await.map_err(ipc)?,
+        data_dir: engine.data_dir().display().to_string(),
+    })
+}
+
+#[tauri::command]
+pub async fn set_language(shell: State<'_, Shell>, language: Language) -> Result<(), IpcError> {
+    shell.engine()?.set_language(language).await.map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn save_account(
+    shell: State<'_, Shell>,
+    account_id: Option<i64>,
+    settings: AccountSettings,
+    passwords: Passwords,
+) -> Result<Account, IpcError> {
+    shell
+        .engine()?
+        .save_account(account_id, settings, passwords)
+        .await
+        .map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn test_connection(
+    shell: State<'_, Shell>,
+    account_id: Option<i64>,
+    settings: AccountSettings,
+    passwords: Passwords,
+) -> Result<ConnectionReport, IpcError> {
+    shell
+        .engine()?
+        .test_connection(account_id, settings, passwords)
+        .await
+        .map_err(ipc)
+}
+
+#[tauri::command]
+pub fn parse_certificate(pem: String) -> Result<TrustedCertificate, IpcError> {
+    TrustedCertificate::from_pem(&pem).map_err(ipc)
+}

@@ -1,0 +1,79 @@
+//! Sending, fetching, listing and reading mail.
+
+use dakiya_engine::{
+    FetchProgress, FetchReport, MessageDetail, MessageSummary, OutgoingMessage, SendReport,
+};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Emitter, Runtime, State};
+
+use crate::events::MAIL_ARRIVED;
+use crate::ipc_error::{ipc, IpcError};
+use crate::notify;
+use crate::state::Shell;
+
+#[tauri::command]
+pub async fn send_message(
+    shell: State<'_, Shell>,
+    account_id: i64,
+    message: OutgoingMessage,
+) -> Result<SendReport, IpcError> {
+    shell.engine()?.send(account_id, message).await.map_err(ipc)
+}
+
+/// Downloads new mail, streaming "n of N" to `on_progress`; announces new mail to every window
+/// and on the desktop.
+#[tauri::command]
+pub async fn fetch_mail<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    account_id: i64,
+    on_progress: Channel<FetchProgress>,
+) -> Result<FetchReport, IpcError> {
+    let engine = shell.engine()?;
+    let report_progress = move |progress: FetchProgress| {
+        // The window may have gone away mid-fetch; the fetch itself must go on.
+        let _ = on_progress.send(progress);
+    };
+    let fetched = engine
+        .fetch(account_id, &report_progress)
+        .await
+        .map_err(ipc)?;
+    let report = FetchReport::from(&fetched);
+    if report.new_messages > 0 {
+        if let Err(error) = app.emit(MAIL_ARRIVED, report) {
+            tracing::warn!("could not tell the window about new mail: {error}");
+        }
+        let language = engine.language().await.unwrap_or_default();
+        tauri::async_runtime::spawn(notify::new_mail(fetched.new_messages, language));
+    }
+    Ok(report)
+}
+
+#[tauri::command]
+pub async fn list_messages(
+    shell: State<'_, Shell>,
+    account_id: Option<i64>,
+    offset: u32,
+    limit: u32,
+) -> Result<Vec<MessageSummary>, IpcError> {
+    shell
+        .engine()?
+        .list_messages(account_id, offset, limit.min(1000))
+        .await
+        .map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn get_message(
+    shell: State<'_, Shell>,
+    message_id: i64,
+) -> Result<MessageDetail, IpcError> {
+    shell.engine()?.open_message(message_id).await.map_err(ipc)
+}
+
+/// The raw source for "View source", decoded leniently: the stored bytes stay untouched.
+#[tauri::command]
+pub async fn get_raw_message(shell: State<'_, Shell>, message_id: i64) -> Result<String, IpcError> {
+    let raw = shell.engine()?.raw_message(message_id).await.map_err(ipc)?;
+    Ok(String::from_utf8_lossy(&raw).into_owned())
+}

@@ -1,0 +1,73 @@
+//! Dakiya's desktop shell. It only translates: each command deserialises its arguments, makes one
+//! engine call and maps the error; engine results become Tauri events and desktop notifications.
+//! Everything about mail lives in `dakiya-engine`.
+
+mod commands;
+pub mod events;
+pub mod ipc_error;
+mod notify;
+pub mod state;
+#[cfg(test)]
+mod tests;
+
+use tauri::Manager;
+
+pub use commands::*;
+pub use ipc_error::IpcError;
+pub use state::{AppState, Shell};
+
+/// The command line of the desktop app: `dakiya [--data-dir DIR]`.
+fn data_dir_argument() -> Option<std::path::PathBuf> {
+    let mut arguments = std::env::args_os().skip(1);
+    while let Some(argument) = arguments.next() {
+        if argument == "--data-dir" {
+            return arguments.next().map(Into::into);
+        }
+        if let Some(value) = argument
+            .to_str()
+            .and_then(|text| text.strip_prefix("--data-dir="))
+        {
+            return Some(value.into());
+        }
+    }
+    None
+}
+
+/// Registers every command; shared by the app and the mock-runtime tests.
+pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::get_app_state,
+        commands::set_language,
+        commands::save_account,
+        commands::test_connection,
+        commands::parse_certificate,
+        commands::send_message,
+        commands::fetch_mail,
+        commands::list_messages,
+        commands::get_message,
+        commands::get_raw_message,
+    ])
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let shell = Shell::open(data_dir_argument());
+    let result = with_commands(tauri::Builder::default())
+        .setup(|app| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.set_title("Dakiya — डाकिया");
+            }
+            Ok(())
+        })
+        .manage(shell)
+        .run(tauri::generate_context!());
+    if let Err(error) = result {
+        tracing::error!("Dakiya could not start its window: {error}");
+        std::process::exit(1);
+    }
+}

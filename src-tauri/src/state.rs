@@ -1,0 +1,43 @@
+//! What the shell keeps between commands: the engine, or why it could not be opened (a store
+//! that is corrupt or too new must be reported in the window, not crash it).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use dakiya_engine::{Account, Engine, Language, PasswordStorage};
+use serde::{Deserialize, Serialize};
+
+use crate::ipc_error::{ipc, IpcError};
+
+pub struct Shell {
+    engine: Result<Arc<Engine>, IpcError>,
+}
+
+impl Shell {
+    pub fn open(data_dir: Option<PathBuf>) -> Shell {
+        Shell::open_with(data_dir, PasswordStorage::KeyringIfAvailable)
+    }
+
+    pub fn open_with(data_dir: Option<PathBuf>, storage: PasswordStorage) -> Shell {
+        let engine = data_dir
+            .map_or_else(dakiya_engine::default_data_dir, Ok)
+            .and_then(|dir| Engine::open(&dir, storage))
+            .map(Arc::new)
+            .map_err(ipc);
+        Shell { engine }
+    }
+
+    pub fn engine(&self) -> Result<Arc<Engine>, IpcError> {
+        self.engine.clone()
+    }
+}
+
+/// Everything the UI needs at start.
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppState {
+    pub accounts: Vec<Account>,
+    pub keyring_available: bool,
+    pub language: Language,
+    pub data_dir: String,
+}

@@ -1,0 +1,190 @@
+//! Command tests on Tauri's mock runtime (no display): each command's success and the exact
+//! serialised shape of its error, through the real ACL (capabilities + app manifest).
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+use crate::state::Shell;
+
+fn app(dir: &std::path::Path) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let shell = Shell::open_with(
+        Some(dir.to_owned()),
+        dakiya_engine::PasswordStorage::MemoryOnly,
+    );
+    let app = crate::with_commands(mock_builder())
+        .manage(shell)
+        .build(tauri::generate_context!())
+        .expect("the mock app builds");
+    let config = app
+        .config()
+        .app
+        .windows
+        .first()
+        .cloned()
+        .expect("a main window is configured");
+    let window = WebviewWindowBuilder::from_config(&app, &config)
+        .and_then(WebviewWindowBuilder::build)
+        .expect("the main window opens");
+    (app, window)
+}
+
+fn invoke(window: &WebviewWindow<MockRuntime>, command: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: command.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("a valid URL"),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("JSON"))
+}
+
+fn settings(email: &str) -> Value {
+    let server =
+        json!({ "host": "mail.example.org", "port": 995, "security": "tls", "username": email });
+    json!({
+        "displayName": "आशा", "email": email, "pop3": server, "pop3Mode": "keepOnServer",
+        "smtp": { "host": "mail.example.org", "port": 587, "security": "startTls", "username": email },
+        "trustedCertificate": null
+    })
+}
+
+#[test]
+fn app_state_starts_empty_in_english() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_app, window) = app(dir.path());
+    let state = invoke(&window, "get_app_state", json!({})).expect("state");
+    assert_eq!(state["accounts"], json!([]));
+    assert_eq!(state["language"], "en");
+    assert_eq!(state["keyringAvailable"], false);
+}
+
+#[test]
+fn language_is_saved() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_app, window) = app(dir.path());
+    invoke(&window, "set_language", json!({ "language": "hi" })).expect("saved");
+    let state = invoke(&window, "get_app_state", json!({})).expect("state");
+    assert_eq!(state["language"], "hi");
+}
+
+#[test]
+fn save_account_returns_it_and_lists_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_app, window) = app(dir.path());
+    let args = json!({ "accountId": null, "settings": settings("asha@example.org"),
+                       "passwords": { "pop3": "p", "smtp": "p" } });
+    let account = invoke(&window, "save_account", args).expect("saved");
+    assert_eq!(account["email"], "asha@example.org");
+    assert!(account["id"].is_number());
+    let state = invoke(&window, "get_app_state", json!({})).expect("state");
+    assert_eq!(state["accounts"][0]["id"], account["id"]);
+}
+
+#[test]
+fn invalid_settings_reject_with_a_config_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_app, window) = app(dir.path());
+    let args = json!({ "accountId": null, "settings": settings("not-an-address"),
+                       "passwords": { "pop3": "", "smtp": "" } });
+    let error = invoke(&window, "save_account", args).expect_err("refused");
+    assert_eq!(error["kind"], "config");
+    assert_eq!(error["reason"], Value::Null);
+    assert!(error["message"]
+        .as_str()
+        .expect("text")
+        .contains("not-an-address"));
+}
+
+#[test]
+fn missing_things_reject_with_not_found() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_app, window) = app(dir.path());
+    for (command, args) in [
+        ("get_message", json!({ "messageId": 7 })),
+        ("get_raw_message", json!({ "messageId": 7 })),
+        (
+            "send_message",
+            json!({ "accountId": 3, "message": { "to": "a@b.c", "cc": "", "subject": "", "body": "" } }),
+        ),
+        (
+            "fetch_mail",
+            json!({ "accountId": 3, "onProgress": "__CHANNEL__:9" }),
+        ),
+    ] {
+        let error = invoke(&window, command, args).expect_err(command);
+        assert_eq!(error["kind"], "notFound", "{command}: {error}");
+    }
+}
+
+#[test]
+fn list_messages_of_an_empty_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_app, window) = app(dir.path());
+    let list = invoke(
+        &window,
+        "list_messages",
+        json!({ "accountId": null, "offset": 0, "limit": 50 }),
+    );
+    assert_eq!(list.expect("listed"), json!([]));
+}
+
+#[test]
+fn parse_certificate_rejects_garbage_with_a_parse_error() {
+    let error = invoke_without_store("parse_certificate", json!({ "pem": "garbage" }));
+    assert_eq!(error["kind"], "parse");
+}
+
+fn invoke_without_store(command: &str, args: Value) -> Value {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_app, window) = app(dir.path());
+    invoke(&window, command, args).expect_err(command)
+}
+
+#[test]
+fn a_store_too_new_is_reported_by_every_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    drop(dakiya_engine::Engine::open(
+        dir.path(),
+        dakiya_engine::PasswordStorage::MemoryOnly,
+    ));
+    rusqlite::Connection::open(dir.path().join("mail.sqlite3"))
+        .and_then(|db| db.pragma_update(None, "user_version", 999))
+        .expect("the store is marked as written by a future version");
+    let (_app, window) = app(dir.path());
+    let error = invoke(&window, "get_app_state", json!({})).expect_err("refused");
+    assert_eq!(error["kind"], "storage");
+    assert_eq!(error["reason"], "databaseTooNew");
+}
+
+/// Writes the UI's TypeScript bindings from the Rust types (`make test` fails if they changed).
+#[test]
+fn export_bindings() {
+    use ts_rs::TS;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/ipc/bindings");
+    let config = ts_rs::Config::new()
+        .with_out_dir(&dir)
+        .with_large_int("number");
+    let results = [
+        crate::state::AppState::export_all(&config),
+        dakiya_engine::ConnectionReport::export_all(&config),
+        dakiya_engine::SendReport::export_all(&config),
+        dakiya_engine::MessageDetail::export_all(&config),
+        dakiya_engine::FetchReport::export_all(&config),
+        dakiya_engine::FetchProgress::export_all(&config),
+        dakiya_engine::OutgoingMessage::export_all(&config),
+        dakiya_engine::Passwords::export_all(&config),
+        dakiya_engine::ErrorInfo::export_all(&config),
+    ];
+    for result in results {
+        result.expect("bindings are written");
+    }
+}
