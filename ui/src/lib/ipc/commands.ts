@@ -1,0 +1,92 @@
+// Typed wrappers around the Tauri commands. Every function rejects with an
+// IpcError (see errors.ts), never with anything else.
+import { Channel, invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import { toIpcError } from "./errors";
+import type { Account } from "./bindings/Account";
+import type { AccountSettings } from "./bindings/AccountSettings";
+import type { AppState } from "./bindings/AppState";
+import type { ConnectionReport } from "./bindings/ConnectionReport";
+import type { FetchProgress } from "./bindings/FetchProgress";
+import type { FetchReport } from "./bindings/FetchReport";
+import type { Language } from "./bindings/Language";
+import type { MessageDetail } from "./bindings/MessageDetail";
+import type { MessageSummary } from "./bindings/MessageSummary";
+import type { OutgoingMessage } from "./bindings/OutgoingMessage";
+import type { Passwords } from "./bindings/Passwords";
+import type { SendReport } from "./bindings/SendReport";
+import type { TrustedCertificate } from "./bindings/TrustedCertificate";
+
+function insideTauri(): boolean {
+  return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
+}
+
+async function call<T>(command: string, args?: () => InvokeArgs): Promise<T> {
+  if (!insideTauri()) {
+    throw toIpcError({ kind: "internal", message: `${command}: not running inside the Dakiya window` });
+  }
+  try {
+    // args is built lazily inside the try: creating a Channel throws outside Tauri.
+    return await invoke<T>(command, args?.());
+  } catch (error) {
+    throw toIpcError(error);
+  }
+}
+
+export function getAppState(): Promise<AppState> {
+  return call("get_app_state");
+}
+
+export function setLanguage(language: Language): Promise<null> {
+  return call("set_language", () => ({ language }));
+}
+
+export function saveAccount(
+  accountId: number | null,
+  settings: AccountSettings,
+  passwords: Passwords,
+): Promise<Account> {
+  return call("save_account", () => ({ accountId, settings, passwords }));
+}
+
+export function testConnection(
+  accountId: number | null,
+  settings: AccountSettings,
+  passwords: Passwords,
+): Promise<ConnectionReport> {
+  return call("test_connection", () => ({ accountId, settings, passwords }));
+}
+
+export function parseCertificate(pem: string): Promise<TrustedCertificate> {
+  return call("parse_certificate", () => ({ pem }));
+}
+
+export function sendMessage(accountId: number, message: OutgoingMessage): Promise<SendReport> {
+  return call("send_message", () => ({ accountId, message }));
+}
+
+export function fetchMail(
+  accountId: number,
+  onProgress: (progress: FetchProgress) => void,
+): Promise<FetchReport> {
+  return call("fetch_mail", () => {
+    const channel = new Channel<FetchProgress>();
+    channel.onmessage = onProgress;
+    return { accountId, onProgress: channel };
+  });
+}
+
+export function listMessages(
+  accountId: number | null,
+  offset: number,
+  limit: number,
+): Promise<MessageSummary[]> {
+  return call("list_messages", () => ({ accountId, offset, limit }));
+}
+
+export function getMessage(messageId: number): Promise<MessageDetail> {
+  return call("get_message", () => ({ messageId }));
+}
+
+export function getRawMessage(messageId: number): Promise<string> {
+  return call("get_raw_message", () => ({ messageId }));
+}

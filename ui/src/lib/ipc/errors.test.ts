@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { setLanguage } from "../i18n";
+import { errorDetail, errorSentence, toIpcError } from "./errors";
+import type { ErrorKind } from "./bindings/ErrorKind";
+import type { ErrorReason } from "./bindings/ErrorReason";
+
+afterEach(() => setLanguage("en"));
+
+const kinds: ErrorKind[] = ["network", "tls", "auth", "timeout", "protocol", "storage", "parse", "config", "notFound", "internal"];
+const reasons: ErrorReason[] = [
+  "unknownHost",
+  "connectionRefused",
+  "certificateNotTrusted",
+  "startTlsNotOffered",
+  "connectionClosed",
+  "databaseTooNew",
+  "keyringUnavailable",
+  "passwordMissing",
+];
+
+describe("errorSentence", () => {
+  it("uses the reason before the kind", () => {
+    const sentence = errorSentence({ kind: "network", reason: "unknownHost", message: "dns failed" });
+    expect(sentence).toBe("No server with this name was found. Check the server name.");
+  });
+
+  it("falls back to the kind and never reads the message", () => {
+    expect(errorSentence({ kind: "auth", reason: null, message: "unknownHost connection refused" })).toBe(
+      "Wrong user name or password.",
+    );
+  });
+
+  it("has a distinct sentence for every kind and reason in both languages", () => {
+    for (const language of ["en", "hi"] as const) {
+      setLanguage(language);
+      const sentences = [
+        ...kinds.map((kind) => errorSentence({ kind, reason: null, message: "" })),
+        ...reasons.map((reason) => errorSentence({ kind: "internal", reason, message: "" })),
+      ];
+      expect(new Set(sentences).size).toBe(kinds.length + reasons.length);
+      for (const s of sentences) expect(s).not.toMatch(/^error\./);
+    }
+  });
+
+  it("speaks Hindi", () => {
+    setLanguage("hi");
+    expect(errorSentence({ kind: "auth", reason: null, message: "" })).toBe("उपयोगकर्ता नाम या पासवर्ड गलत है।");
+  });
+});
+
+describe("toIpcError", () => {
+  it("keeps a well-formed IpcError", () => {
+    const e = { kind: "tls", reason: "certificateNotTrusted", message: "invalid peer certificate" };
+    expect(toIpcError(e)).toEqual(e);
+  });
+
+  it("drops an unknown reason and maps foreign values to internal", () => {
+    expect(toIpcError({ kind: "tls", reason: "bogus", message: "x" })).toEqual({ kind: "tls", reason: null, message: "x" });
+    expect(toIpcError(new TypeError("boom"))).toEqual({ kind: "internal", reason: null, message: "boom" });
+    expect(toIpcError("plain")).toEqual({ kind: "internal", reason: null, message: "plain" });
+    expect(toIpcError({ kind: "nonsense" }).kind).toBe("internal");
+  });
+
+  it("gives the raw message as detail", () => {
+    expect(errorDetail({ kind: "auth", reason: null, message: "  -ERR [AUTH] bad  " })).toBe("-ERR [AUTH] bad");
+  });
+});

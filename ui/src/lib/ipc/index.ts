@@ -1,0 +1,24 @@
+// The UI's only door to the Rust side.
+export * from "./commands";
+export * from "./events";
+export { errorDetail, errorSentence, toIpcError } from "./errors";
+export type { Account } from "./bindings/Account";
+export type { AccountSettings } from "./bindings/AccountSettings";
+export type { AppState } from "./bindings/AppState";
+export type { CheckOutcome } from "./bindings/CheckOutcome";
+export type { ConnectionReport } from "./bindings/ConnectionReport";
+export type { ErrorKind } from "./bindings/ErrorKind";
+export type { ErrorReason } from "./bindings/ErrorReason";
+export type { FetchProgress } from "./bindings/FetchProgress";
+export type { FetchReport } from "./bindings/FetchReport";
+export type { IpcError } from "./bindings/IpcError";
+export type { Language } from "./bindings/Language";
+export type { MessageDetail } from "./bindings/MessageDetail";
+export type { MessageSummary } from "./bindings/MessageSummary";
+export type { OutgoingMessage } from "./bindings/OutgoingMessage";
+export type { Passwords } from "./bindings/Passwords";
+export type { Pop3Mode } from "./bindings/Pop3Mode";
+export type { Security } from "./bindings/Security";
+export type { SendReport } from "./bindings/SendReport";
+export type { ServerSettings } from "./bindings/ServerSettings";
+export type { TrustedCertificate } from "./bindings/TrustedCertificate";

@@ -1,0 +1,20 @@
+// The srcdoc for a sanitised HTML body. The iframe that shows it has
+// sandbox="" (no scripts, opaque origin); this policy additionally blocks every
+// load except inline styles and data: images, so remote content stays blocked
+// even if the sanitiser let a URL through. It must come first in the document.
+export const MAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+const baseStyle =
+  "<style>html{color-scheme:light}body{margin:0;padding:16px 20px;font-family:system-ui,'Noto Sans','Noto Sans Devanagari',sans-serif;" +
+  "font-size:15px;line-height:1.5;color:#1c222b;background:#fff;overflow-wrap:anywhere}img{max-width:100%;height:auto}" +
+  "pre{white-space:pre-wrap}table{max-width:100%}</style>";
+
+export function mailSrcdoc(sanitizedHtml: string): string {
+  return (
+    `<meta http-equiv="Content-Security-Policy" content="${MAIL_CSP}">` +
+    // Links cannot navigate this frame: they target a new window, which the sandbox forbids.
+    `<base target="_blank">` +
+    baseStyle +
+    sanitizedHtml
+  );
+}

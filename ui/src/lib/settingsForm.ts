@@ -1,0 +1,105 @@
+// The account form as plain data, and the small rules behind it (default
+// ports, user-name pre-fill, validation). Kept free of Svelte so it is unit-tested.
+import type { Account, AccountSettings, Pop3Mode, Security, TrustedCertificate } from "./ipc";
+
+export type ServerKind = "pop3" | "smtp";
+
+export type ServerForm = { host: string; port: number | null; security: Security; username: string };
+
+export type AccountForm = {
+  displayName: string;
+  email: string;
+  pop3: ServerForm;
+  pop3Mode: Pop3Mode;
+  smtp: ServerForm;
+};
+
+export type FieldId = "email" | "pop3Host" | "pop3Username" | "smtpHost";
+
+export type Problem =
+  | { type: "required"; fields: FieldId[] }
+  | { type: "email" }
+  | { type: "port"; server: ServerKind };
+
+const defaultPorts: Record<ServerKind, Record<Security, number>> = {
+  pop3: { tls: 995, startTls: 110, plaintextDangerous: 110 },
+  smtp: { tls: 465, startTls: 587, plaintextDangerous: 25 },
+};
+
+export function defaultPort(kind: ServerKind, security: Security): number {
+  return defaultPorts[kind][security];
+}
+
+/**
+ * The port to show after the security changed: the new default, unless the
+ * user typed a port of their own (anything that is not one of the defaults).
+ */
+export function portAfterSecurityChange(kind: ServerKind, port: number | null, security: Security): number | null {
+  const known = Object.values(defaultPorts[kind]);
+  if (port === null || port === undefined || Number.isNaN(port) || known.includes(port)) {
+    return defaultPort(kind, security);
+  }
+  return port;
+}
+
+/** User names follow the e-mail address while they are empty or still equal to it. */
+export function usernameAfterEmailChange(username: string, previousEmail: string, email: string): string {
+  return username === "" || username === previousEmail ? email : username;
+}
+
+export function emptyForm(): AccountForm {
+  return {
+    displayName: "",
+    email: "",
+    pop3: { host: "", port: 995, security: "tls", username: "" },
+    pop3Mode: "keepOnServer",
+    smtp: { host: "", port: 465, security: "tls", username: "" },
+  };
+}
+
+export function formFromAccount(account: Account | null): AccountForm {
+  if (account === null) return emptyForm();
+  return {
+    displayName: account.displayName,
+    email: account.email,
+    pop3: { ...account.pop3 },
+    pop3Mode: account.pop3Mode,
+    smtp: { ...account.smtp },
+  };
+}
+
+function validPort(port: number | null): port is number {
+  return typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
+export function validate(form: AccountForm): Problem[] {
+  const problems: Problem[] = [];
+  const missing: FieldId[] = [];
+  if (form.email.trim() === "") missing.push("email");
+  if (form.pop3.host.trim() === "") missing.push("pop3Host");
+  if (form.pop3.username.trim() === "") missing.push("pop3Username");
+  if (form.smtp.host.trim() === "") missing.push("smtpHost");
+  if (missing.length > 0) problems.push({ type: "required", fields: missing });
+  if (form.email.trim() !== "" && !/^[^\s@]+@[^\s@]+$/.test(form.email.trim())) problems.push({ type: "email" });
+  if (!validPort(form.pop3.port)) problems.push({ type: "port", server: "pop3" });
+  if (!validPort(form.smtp.port)) problems.push({ type: "port", server: "smtp" });
+  return problems;
+}
+
+/** The settings to send; call only after validate() returned no problem. */
+export function toSettings(form: AccountForm, trustedCertificate: TrustedCertificate | null): AccountSettings {
+  const server = (s: ServerForm) => ({
+    host: s.host.trim(),
+    port: s.port ?? 0,
+    security: s.security,
+    username: s.username.trim(),
+  });
+  return {
+    displayName: form.displayName.trim(),
+    email: form.email.trim(),
+    pop3: server(form.pop3),
+    pop3Mode: form.pop3Mode,
+    smtp: server(form.smtp),
+    trustedCertificate,
+  };
+}
