@@ -10,8 +10,6 @@ pub mod state;
 #[cfg(test)]
 mod tests;
 
-use tauri::Manager;
-
 pub use commands::*;
 pub use ipc_error::IpcError;
 pub use state::{AppState, Shell};
@@ -49,6 +47,30 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
     ])
 }
 
+/// The main window is created here rather than from the configuration so that its webview
+/// storage follows `--data-dir`.
+fn open_main_window<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    webview_data: Option<std::path::PathBuf>,
+) -> tauri::Result<()> {
+    let Some(config) = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == "main")
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let mut builder = tauri::WebviewWindowBuilder::from_config(app, &config)?;
+    if let Some(dir) = webview_data {
+        builder = builder.data_directory(dir);
+    }
+    builder.build()?;
+    Ok(())
+}
+
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -57,11 +79,10 @@ pub fn run() {
         )
         .init();
     let shell = Shell::open(data_dir_argument());
+    let webview_data = shell.webview_data_dir();
     let result = with_commands(tauri::Builder::default())
-        .setup(|app| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.set_title("Dakiya — डाकिया");
-            }
+        .setup(move |app| {
+            open_main_window(app.handle(), webview_data.clone())?;
             Ok(())
         })
         .manage(shell)

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::ipc_error::{ipc, IpcError};
 
 pub struct Shell {
+    /// Where this instance keeps its data; `None` when not even that could be found.
+    data_dir: Option<PathBuf>,
     engine: Result<Arc<Engine>, IpcError>,
 }
 
@@ -19,12 +21,25 @@ impl Shell {
     }
 
     pub fn open_with(data_dir: Option<PathBuf>, storage: PasswordStorage) -> Shell {
-        let engine = data_dir
-            .map_or_else(dakiya_engine::default_data_dir, Ok)
-            .and_then(|dir| Engine::open(&dir, storage))
-            .map(Arc::new)
-            .map_err(ipc);
-        Shell { engine }
+        match data_dir.map_or_else(dakiya_engine::default_data_dir, Ok) {
+            Ok(dir) => {
+                let engine = Engine::open(&dir, storage).map(Arc::new).map_err(ipc);
+                Shell {
+                    data_dir: Some(dir),
+                    engine,
+                }
+            }
+            Err(error) => Shell {
+                data_dir: None,
+                engine: Err(ipc(error)),
+            },
+        }
+    }
+
+    /// The webview's own storage (cache, local storage) lives beside the mail, so a separate
+    /// data directory isolates an instance completely.
+    pub fn webview_data_dir(&self) -> Option<PathBuf> {
+        self.data_dir.as_ref().map(|dir| dir.join("webview"))
     }
 
     pub fn engine(&self) -> Result<Arc<Engine>, IpcError> {

@@ -1,0 +1,651 @@
+//! The user's story in the real window: set up an account, send a message to oneself, get mail,
+//! read it, see the desktop notification, switch to Hindi. The app is the real binary (UI
+//! embedded) driven over WebDriver (`tauri-driver` → `WebKitWebDriver`) against the real test
+//! servers (Dovecot + Postfix, see `harness/servers.rs`).
+//!
+//! Run by `tests/e2e/run.sh` (from `make test`), which provides the display (Xvfb), the session
+//! bus, an unlocked throw-away keyring, a notification daemon and the `dbus-monitor` log:
+//!
+//! - `DAKIYA_APP`: the app binary, built with `--features dakiya/custom-protocol`;
+//! - `DAKIYA_ARTIFACTS`: where screenshots (and on failure `failure.png`, `failure.html`) go;
+//! - `DAKIYA_NOTIFY_LOG`: the `dbus-monitor` output holding the `Notify` calls;
+//! - `DISPLAY`: the X display the app opens its window on.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use dakiya_tests::servers::MailServers;
+use dakiya_tests::webdriver::{self, wait_until, Element, Session, TauriDriver};
+use serde_json::{json, Value};
+
+const DISPLAY_NAME: &str = "आशा राव";
+/// A space and non-ASCII letters: the password must survive the form, the keyring and AUTH.
+const PASSWORD: &str = "e2e पास word";
+const SUBJECT: &str = "नमस्ते e2e";
+/// The second line starts with a dot: SMTP dot-stuffing and POP3 un-stuffing must undo each other.
+const BODY: &str = "Hello from the end-to-end test.\n.a line that starts with a dot\nनमस्ते, डाकिया!";
+
+const FIND: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(100);
+const SERVER_CHECK: Duration = Duration::from_secs(30);
+const SEND: Duration = Duration::from_secs(30);
+const DELIVERY: Duration = Duration::from_secs(30);
+const FETCH: Duration = Duration::from_secs(30);
+const NOTIFICATION: Duration = Duration::from_secs(15);
+
+struct Setup {
+    app: PathBuf,
+    artifacts: PathBuf,
+    notify_log: PathBuf,
+}
+
+fn setup() -> Setup {
+    let var =
+        |name: &str| {
+            std::env::var_os(name).map(PathBuf::from).unwrap_or_else(|| {
+            panic!("{name} is not set: run this test through `tests/e2e/run.sh` (see `make test`)")
+        })
+        };
+    let app = var("DAKIYA_APP");
+    let artifacts = var("DAKIYA_ARTIFACTS");
+    let notify_log = var("DAKIYA_NOTIFY_LOG");
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "DISPLAY is not set: run through tests/e2e/run.sh"
+    );
+    assert!(
+        app.is_file(),
+        "{} is missing: `make ui && cargo build --features dakiya/custom-protocol --bin dakiya`",
+        app.display()
+    );
+    fs::create_dir_all(&artifacts)
+        .unwrap_or_else(|e| panic!("create {}: {e}", artifacts.display()));
+    Setup {
+        app,
+        artifacts,
+        notify_log,
+    }
+}
+
+/// The UI's own strings, so the test follows the translations instead of copying them.
+fn strings(language: &str) -> HashMap<String, String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../ui/src/lib/i18n/{language}.json"));
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+}
+
+fn is_devanagari(c: char) -> bool {
+    ('\u{0900}'..='\u{097F}').contains(&c)
+}
+
+/// The window under test, with waits that fail loudly. When the test panics, dropping the story
+/// saves `failure.png`, `failure.html` and the driver's log to the artifacts directory.
+struct Story<'s> {
+    session: &'s Session,
+    driver: &'s TauriDriver,
+    artifacts: PathBuf,
+    started: Instant,
+    timings: std::cell::RefCell<String>,
+}
+
+impl<'s> Story<'s> {
+    fn step(&self, what: &str) {
+        let line = format!("{:7.2}s  {what}", self.started.elapsed().as_secs_f64());
+        eprintln!("e2e: {line}");
+        let mut timings = self.timings.borrow_mut();
+        timings.push_str(&line);
+        timings.push('\n');
+    }
+
+    /// Polls `probe` until it answers or `timeout` passes, then fails with `what`.
+    fn wait<T>(&self, what: &str, timeout: Duration, probe: impl FnMut() -> Option<T>) -> T {
+        wait_until(timeout, POLL, probe)
+            .unwrap_or_else(|| panic!("timed out after {timeout:?} waiting for {what}"))
+    }
+
+    fn must<T>(&self, what: &str, result: webdriver::Result<T>) -> T {
+        result.unwrap_or_else(|e| panic!("{what}: {e}"))
+    }
+
+    /// The element with `data-testid`, waiting for it to appear.
+    fn el(&self, testid: &str) -> Element<'s> {
+        self.wait(&format!("[data-testid={testid}] to appear"), FIND, || {
+            self.session.by_testid(testid).ok()
+        })
+    }
+
+    fn present(&self, testid: &str) -> bool {
+        self.session
+            .all_by_testid(testid)
+            .is_ok_and(|all| !all.is_empty())
+    }
+
+    fn text(&self, testid: &str) -> String {
+        self.must(&format!("text of {testid}"), self.el(testid).inner_text())
+    }
+
+    fn click(&self, testid: &str) {
+        self.must(&format!("click {testid}"), self.el(testid).click());
+    }
+
+    fn value(&self, element: &Element<'_>) -> String {
+        let value = self.must("read the value property", element.property("value"));
+        value.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Clears the field and types `text` as key presses, then checks the field holds it.
+    fn type_into(&self, testid: &str, text: &str) {
+        let field = self.el(testid);
+        self.must(&format!("clear {testid}"), field.clear());
+        // A line break is typed as the Enter key (WebKitWebDriver drops a bare "\n").
+        let keys = text.replace('\n', "\u{E007}");
+        self.must(&format!("type into {testid}"), field.send_keys(&keys));
+        let typed = self.value(&field);
+        assert_eq!(
+            typed, text,
+            "[data-testid={testid}] does not hold what was typed"
+        );
+    }
+
+    /// Sets a field's value the way a paste does, firing `input` and `change`.
+    fn paste_into(&self, testid: &str, text: &str) {
+        let field = self.el(testid);
+        let script = "const [el, text] = arguments;
+            el.focus();
+            el.value = text;
+            el.dispatchEvent(new Event('input', { bubbles: true }));
+            el.dispatchEvent(new Event('change', { bubbles: true }));";
+        self.must(
+            &format!("paste into {testid}"),
+            self.session.execute(script, &[field.as_arg(), json!(text)]),
+        );
+    }
+
+    /// Chooses `value` in a `<select>`, as picking the option does (fires `input` and `change`).
+    fn select(&self, testid: &str, value: &str) {
+        self.paste_into(testid, value);
+        let chosen = self.value(&self.el(testid));
+        assert_eq!(
+            chosen, value,
+            "[data-testid={testid}] has no option {value:?}"
+        );
+    }
+
+    fn fail_on_banner(&self) {
+        if let Ok(banners) = self.session.all_by_testid("error-banner") {
+            if let Some(banner) = banners.first() {
+                let text = banner.inner_text().unwrap_or_default();
+                panic!("the app shows an error banner: {text}");
+            }
+        }
+    }
+
+    fn screenshot(&self, name: &str) {
+        let path = self.artifacts.join(name);
+        self.must(
+            &format!("screenshot {name}"),
+            self.session.save_screenshot(&path),
+        );
+        self.step(&format!("screenshot {}", path.display()));
+    }
+
+    /// The whole X screen (the window plus the notification bubble dunst draws), best effort.
+    fn desktop_screenshot(&self, name: &str) {
+        let path = self.artifacts.join(name);
+        match Command::new("import")
+            .args(["-window", "root"])
+            .arg(&path)
+            .status()
+        {
+            Ok(status) if status.success() => self.step(&format!("screenshot {}", path.display())),
+            other => eprintln!("e2e: no desktop screenshot ({other:?})"),
+        }
+    }
+
+    fn body_text(&self) -> String {
+        let text = self.must(
+            "read the page text",
+            self.session.execute("return document.body.innerText;", &[]),
+        );
+        text.as_str().unwrap_or_default().to_owned()
+    }
+}
+
+impl Drop for Story<'_> {
+    fn drop(&mut self) {
+        let timings = self.artifacts.join("e2e-timings.txt");
+        let _ = fs::write(&timings, self.timings.borrow().as_bytes());
+        if !std::thread::panicking() {
+            return;
+        }
+        let shot = self.artifacts.join("failure.png");
+        match self.session.save_screenshot(&shot) {
+            Ok(()) => eprintln!("e2e: failure screenshot: {}", shot.display()),
+            Err(e) => eprintln!("e2e: no failure screenshot: {e}"),
+        }
+        let html = self.artifacts.join("failure.html");
+        match self.session.page_source() {
+            Ok(source) => {
+                let _ = fs::write(&html, source);
+                eprintln!("e2e: page source at failure: {}", html.display());
+            }
+            Err(e) => eprintln!("e2e: no page source: {e}"),
+        }
+        let log = self.driver.log_text();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        let mut text = String::new();
+        for line in tail.into_iter().rev() {
+            let _ = writeln!(text, "  {line}");
+        }
+        eprintln!("e2e: the app's and the driver's output ends:\n{text}");
+    }
+}
+
+/// `secret-tool search --all service dakiya`: the entries (with their secrets) and, separately
+/// (secret-tool prints them to stderr), their attributes.
+fn keyring_entries() -> (String, String) {
+    let output = Command::new("secret-tool")
+        .args(["search", "--all", "service", "dakiya"])
+        .output()
+        .unwrap_or_else(|e| panic!("run secret-tool (Debian package libsecret-tools): {e}"));
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The string arguments of every `Notify` call in a `dbus-monitor` log: app name, icon, summary,
+/// body (the top-level `string "…"` lines), and the whole call's text.
+fn notify_calls(log: &str) -> Vec<(Vec<String>, String)> {
+    let mut calls = Vec::new();
+    let mut current: Option<(Vec<String>, String)> = None;
+    for line in log.lines() {
+        if !line.starts_with(' ') {
+            calls.extend(current.take());
+            if line.starts_with("method call") && line.contains("member=Notify") {
+                current = Some((Vec::new(), String::new()));
+            }
+            continue;
+        }
+        if let Some((strings, text)) = current.as_mut() {
+            text.push_str(line);
+            text.push('\n');
+            if let Some(rest) = line.strip_prefix("   string \"") {
+                strings.push(rest.strip_suffix('"').unwrap_or(rest).to_owned());
+            }
+        }
+    }
+    calls.extend(current);
+    calls
+}
+
+/// In a module so that its name, `e2e::send_fetch_read_in_the_real_window`, is what
+/// `cargo test -- --skip e2e` (the integration-test step of `make test`) leaves out.
+mod e2e {
+    use super::*;
+
+    #[test]
+    fn send_fetch_read_in_the_real_window() {
+        let setup = setup();
+        let en = strings("en");
+        let hi = strings("hi");
+        let servers = MailServers::shared();
+        let mailbox = servers.create_mailbox("e2e", PASSWORD);
+        let data_dir = tempfile::tempdir().expect("a temporary data directory");
+        let data_dir_arg = data_dir
+            .path()
+            .to_str()
+            .expect("a UTF-8 temporary path")
+            .to_owned();
+
+        let started = Instant::now();
+        let driver = TauriDriver::start(&setup.artifacts.join("tauri-driver.log"));
+        let session = driver
+            .new_session(&setup.app, &["--data-dir", &data_dir_arg])
+            .unwrap_or_else(|e| {
+                panic!(
+                    "the app did not start under WebDriver: {e}\n{}",
+                    driver.log_text()
+                )
+            });
+        let story = Story {
+            session: &session,
+            driver: &driver,
+            artifacts: setup.artifacts.clone(),
+            started,
+            timings: std::cell::RefCell::new(String::new()),
+        };
+        story.step("app started");
+
+        // First start: no account, so the settings screen.
+        story.el("settings-display-name");
+        assert!(
+            !story.present("keyring-note"),
+            "the app says the keyring is unavailable, but run.sh unlocked one: {}",
+            story.text("keyring-note")
+        );
+        story.type_into("settings-display-name", DISPLAY_NAME);
+        story.type_into("settings-email", &mailbox.address);
+        story.select("pop3-security", "tls");
+        story.type_into("pop3-host", servers.host());
+        story.type_into("pop3-port", &servers.pop3_tls_port().to_string());
+        story.type_into("pop3-username", &mailbox.username);
+        story.type_into("pop3-password", &mailbox.password);
+        story.select("pop3-mode", "keepOnServer");
+        story.select("smtp-security", "startTls");
+        story.type_into("smtp-host", servers.host());
+        story.type_into("smtp-port", &servers.submission_starttls_port().to_string());
+        story.type_into("smtp-username", &mailbox.username);
+        story.type_into("smtp-password", &mailbox.password);
+        story.paste_into("trusted-cert-pem", servers.ca_pem());
+        let fingerprint = story.wait("the certificate's fingerprint", FIND, || {
+            let text = story
+                .session
+                .by_testid("trusted-cert-fingerprint")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            (!text.trim().is_empty()).then_some(text)
+        });
+        story.step(&format!("form filled; CA fingerprint {fingerprint}"));
+
+        story.click("settings-test");
+        let report = story.wait("the connection test's result", SERVER_CHECK, || {
+            let result = story.session.by_testid("settings-test-result").ok()?;
+            let testing = story
+                .session
+                .by_testid("settings-test")
+                .ok()?
+                .property("disabled")
+                .ok()?;
+            (testing == Value::Bool(false)).then(|| result.inner_text().unwrap_or_default())
+        });
+        let failures = story.must("find failed checks", story.session.find_all("[data-testid=\"settings-test-result\"] li.fail, [data-testid=\"settings-test-result\"].failed"));
+        let passes = story.must(
+            "find passed checks",
+            story
+                .session
+                .find_all("[data-testid=\"settings-test-result\"] li.ok"),
+        );
+        assert!(failures.is_empty(), "Test connection failed: {report}");
+        assert_eq!(
+            passes.len(),
+            2,
+            "Test connection should pass POP3 and SMTP: {report}"
+        );
+        for server in ["POP3", "SMTP"] {
+            let ok = en["settings.testOk"].replace("{server}", server);
+            assert!(
+                report.contains(&ok),
+                "no {ok:?} in the test result: {report}"
+            );
+        }
+        story.step("Test connection: both servers OK");
+
+        story.click("settings-save");
+        story.wait("the settings to be saved", SERVER_CHECK, || {
+            story.fail_on_banner();
+            let status = story
+                .session
+                .by_testid("settings-status")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            status.contains(&en["settings.saved"]).then_some(())
+        });
+        story.step("account saved");
+        let (secrets, attributes) = keyring_entries();
+        let stored = secrets
+            .lines()
+            .filter(|l| *l == format!("secret = {PASSWORD}"))
+            .count();
+        assert_eq!(
+            stored, 2,
+            "the keyring should hold the POP3 and SMTP passwords:\n{secrets}\n{attributes}"
+        );
+        for server in ["/pop3", "/smtp"] {
+            assert!(
+                attributes
+                    .lines()
+                    .any(|l| l.starts_with("attribute.username = ") && l.ends_with(server)),
+                "no {server} password in the keyring:\n{attributes}"
+            );
+        }
+        story.step("both passwords are in the (throw-away) keyring");
+        let result = story.el("settings-test-result");
+        // Scroll the settings page (not the whole document, which scrollIntoView would also
+        // move although the body hides its overflow) so the result is in the screenshot.
+        let scroll = "const page = arguments[0].closest('.page') ?? document.scrollingElement;
+            page.scrollTop = page.scrollHeight;";
+        story.must(
+            "scroll to the test result",
+            story.session.execute(scroll, &[result.as_arg()]),
+        );
+        // Once, a screenshot right after the scroll still showed the page unscrolled.
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("01-settings.png");
+
+        // Write to oneself.
+        story.click("nav-compose");
+        story.type_into("compose-to", &mailbox.address);
+        story.type_into("compose-subject", SUBJECT);
+        story.type_into("compose-body", BODY);
+        story.click("compose-send");
+        story.wait("the message to be sent", SEND, || {
+            let status = story
+                .session
+                .by_testid("compose-status")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            if status.contains(&en["compose.sent"]) {
+                return Some(());
+            }
+            let sending = story
+                .session
+                .by_testid("compose-send")
+                .ok()?
+                .property("disabled")
+                .ok()?;
+            assert!(
+                status.trim().is_empty() || sending == Value::Bool(true),
+                "sending failed: {status}"
+            );
+            None
+        });
+        story.step("message sent");
+        story.screenshot("02-compose.png");
+
+        let delivered = mailbox.wait_for_messages(1, DELIVERY);
+        assert_eq!(
+            delivered.len(),
+            1,
+            "Postfix did not deliver the message; servers' logs:\n{}",
+            servers.logs()
+        );
+        story.step("delivered to the Maildir");
+
+        // Get mail and find it unread in the inbox.
+        story.click("nav-inbox");
+        story.click("get-mail");
+        let row = story.wait("a message row after Get mail", FETCH, || {
+            story.fail_on_banner();
+            story.session.by_testid("message-row").ok()
+        });
+        let rows = story.must(
+            "list message rows",
+            story.session.all_by_testid("message-row"),
+        );
+        assert_eq!(
+            rows.len(),
+            1,
+            "one message was sent, the inbox lists {}",
+            rows.len()
+        );
+        let row_text = story.must("row text", row.inner_text());
+        assert!(
+            row_text.contains(SUBJECT),
+            "the row does not show the subject: {row_text:?}"
+        );
+        assert!(
+            row_text.contains(DISPLAY_NAME),
+            "the row does not show the sender: {row_text:?}"
+        );
+        assert!(
+            story.must("row class", row.has_class("unread")),
+            "the new message is not shown as unread"
+        );
+        let message_id = story
+            .must("row id", row.attribute("data-message-id"))
+            .unwrap_or_default();
+        story.step(&format!("message {message_id} listed, unread"));
+        story.screenshot("03-inbox.png");
+        story.desktop_screenshot("03-desktop.png");
+
+        // Read it.
+        story.must("open the message", row.click());
+        story.el("message-view");
+        let subject = story.wait("the message's subject", FIND, || {
+            let text = story
+                .session
+                .by_testid("message-subject")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            (!text.is_empty()).then_some(text)
+        });
+        assert_eq!(subject, SUBJECT);
+        let body = story.must(
+            "read the body",
+            story.session.execute(
+                "return document.querySelector('[data-testid=\"message-body-text\"]')?.textContent ?? null;",
+                &[],
+            ),
+        );
+        let body = body
+            .as_str()
+            .unwrap_or_else(|| panic!("no message-body-text; page text:\n{}", story.body_text()));
+        assert!(
+            body.replace("\r\n", "\n").contains(BODY),
+            "the body shown is not the body sent:\n{body:?}\nsent:\n{BODY:?}"
+        );
+        let from = story.text("message-from");
+        assert!(
+            from.contains(DISPLAY_NAME) && from.contains(&mailbox.address),
+            "From: {from:?}"
+        );
+        let to = story.text("message-to");
+        assert!(to.contains(&mailbox.address), "To: {to:?}");
+        assert!(
+            !story.text("message-date").trim().is_empty(),
+            "no date shown"
+        );
+        story.wait("the row to be marked read", FIND, || {
+            let row = story
+                .session
+                .find(&format!(
+                    "[data-testid=\"message-row\"][data-message-id=\"{message_id}\"]"
+                ))
+                .ok()?;
+            (!row.has_class("unread").ok()?).then_some(())
+        });
+        story.step("message opened; subject and body match; marked read");
+        story.screenshot("04-message.png");
+
+        story.click("message-show-source");
+        let source = story.wait("the message source", FIND, || {
+            let text = story
+                .session
+                .by_testid("message-source")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            (!text.is_empty()).then_some(text)
+        });
+        assert!(
+            source.contains("Subject:") && source.contains(&mailbox.address),
+            "source: {source}"
+        );
+
+        // The desktop notification went over the session bus.
+        let log_path = &setup.notify_log;
+        let notification = wait_until(NOTIFICATION, POLL, || {
+            let log = fs::read_to_string(log_path).ok()?;
+            notify_calls(&log)
+                .into_iter()
+                .find(|(strings, _)| strings.iter().any(|s| s == SUBJECT))
+        });
+        let (strings, call) = notification.unwrap_or_else(|| {
+            panic!(
+                "no Notify call with the subject {SUBJECT:?} on the session bus; {} holds:\n{}",
+                log_path.display(),
+                fs::read_to_string(log_path).unwrap_or_default()
+            )
+        });
+        assert_eq!(
+            strings.get(..4),
+            Some(&["Dakiya".to_owned(), "mail-unread".to_owned(), DISPLAY_NAME.to_owned(), SUBJECT.to_owned()][..]),
+            "Notify(app name, icon, summary, body) is not (Dakiya, mail-unread, sender, subject):\n{call}"
+        );
+        assert!(
+            call.contains("email.arrived"),
+            "the notification has no category email.arrived:\n{call}"
+        );
+        story.step("notification observed on the session bus");
+
+        // Hindi.
+        story.click("nav-settings");
+        story.select("language-select", "hi");
+        story.wait("the navigation to be in Hindi", FIND, || {
+            let text = story
+                .session
+                .by_testid("nav-inbox")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            (text.trim() == hi["nav.inbox"]).then_some(())
+        });
+        let page = story.body_text();
+        let devanagari = page.chars().filter(|&c| is_devanagari(c)).count();
+        assert!(
+            devanagari > 50,
+            "after switching to Hindi the page shows little Devanagari:\n{page}"
+        );
+        assert!(
+            page.contains(&hi["settings.title"]),
+            "the settings title is not in Hindi:\n{page}"
+        );
+        let lang = story.must(
+            "read <html lang>",
+            story
+                .session
+                .execute("return document.documentElement.lang;", &[]),
+        );
+        assert_eq!(lang, json!("hi"));
+        story.step("switched to Hindi");
+        story.screenshot("05-settings-hi.png");
+
+        // Close the app through WebDriver, as a user's session ends.
+        drop(story);
+        let mut session = session;
+        session
+            .delete()
+            .unwrap_or_else(|e| panic!("delete the WebDriver session: {e}"));
+        drop(driver);
+        eprintln!("e2e: passed in {:.1}s", started.elapsed().as_secs_f64());
+    }
+}
+
+#[test]
+fn notify_calls_reads_dbus_monitor_output() {
+    let log = "signal time=1.0 sender=org.freedesktop.DBus -> destination=:1.9 serial=2 path=/org/freedesktop/DBus; interface=org.freedesktop.DBus; member=NameAcquired\n   string \":1.9\"\nmethod call time=2.0 sender=:1.10 -> destination=:1.3 serial=7 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify\n   string \"Dakiya\"\n   uint32 0\n   string \"mail-unread\"\n   string \"आशा राव\"\n   string \"नमस्ते e2e\"\n   array [\n   ]\n   array [\n      dict entry(\n         string \"category\"\n         variant             string \"email.arrived\"\n      )\n   ]\n   int32 -1\n";
+    let calls = notify_calls(log);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, ["Dakiya", "mail-unread", "आशा राव", "नमस्ते e2e"]);
+    assert!(calls[0].1.contains("email.arrived"));
+}

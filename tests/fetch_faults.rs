@@ -1,0 +1,124 @@
+//! A misbehaving POP3 server yields a clear error within its timeout, stores no half-message,
+//! and loses nothing that was already stored.
+
+use std::time::{Duration, Instant};
+
+use dakiya_engine::pop3::Timeouts;
+use dakiya_engine::{
+    AccountSettings, Engine, ErrorKind, PasswordStorage, Passwords, Pop3Mode, Security,
+    ServerSettings,
+};
+use dakiya_tests::fake_pop3::{FakePop3, Fault};
+
+fn messages() -> Vec<Vec<u8>> {
+    (1..=3)
+        .map(|n| {
+            format!(
+                "Subject: fake {n}\r\n\r\n.dotted line {n}\r\n{}\r\n",
+                "x".repeat(400)
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+async fn engine_for(port: u16, dir: &std::path::Path) -> (Engine, i64) {
+    let mut engine = Engine::open(dir, PasswordStorage::MemoryOnly).unwrap();
+    engine.set_pop3_timeouts(Timeouts {
+        connect: Duration::from_secs(2),
+        tls: Duration::from_secs(2),
+        command: Duration::from_millis(700),
+        per_mib: Duration::from_millis(100),
+    });
+    let server = ServerSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: Security::PlaintextDangerous,
+        username: "user".into(),
+    };
+    let settings = AccountSettings {
+        display_name: "Fault".into(),
+        email: "fault@dakiya.test".into(),
+        pop3: server.clone(),
+        pop3_mode: Pop3Mode::DeleteAfterDownload,
+        smtp: server,
+        trusted_certificate: None,
+    };
+    let passwords = Passwords {
+        pop3: "pw".into(),
+        smtp: "pw".into(),
+    };
+    let account = engine
+        .save_account(None, settings, passwords)
+        .await
+        .unwrap();
+    (engine, account.id)
+}
+
+async fn fetch_with_fault(fault: Fault) -> (dakiya_engine::Error, Duration) {
+    let server = FakePop3::start(messages(), 2, fault).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = engine_for(server.port, dir.path()).await;
+    let started = Instant::now();
+    let error = engine.fetch(account, &|_| {}).await.unwrap_err();
+    let elapsed = started.elapsed();
+    // The first message was committed before the fault and must survive; the second must not
+    // exist even partially.
+    let stored = engine.list_messages(None, 0, 10).await.unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].subject, "fake 1");
+    let raw = engine.raw_message(stored[0].id).await.unwrap();
+    assert_eq!(raw, messages()[0]);
+    (error, elapsed)
+}
+
+#[tokio::test]
+async fn hang_up_mid_message_is_a_network_error() {
+    let (error, elapsed) = fetch_with_fault(Fault::HangUpMidMessage).await;
+    assert_eq!(error.kind(), ErrorKind::Network, "{}", error.chain());
+    assert!(elapsed < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn stall_mid_message_times_out() {
+    let (error, elapsed) = fetch_with_fault(Fault::StallMidMessage).await;
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{}", error.chain());
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn nonsense_reply_is_a_protocol_error() {
+    let (error, elapsed) = fetch_with_fault(Fault::Nonsense).await;
+    assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
+    assert!(elapsed < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn an_interrupted_fetch_resumes_without_duplicates() {
+    let server = FakePop3::start(messages(), 2, Fault::HangUpMidMessage).await;
+    let healthy = FakePop3::start(messages(), 0, Fault::Nonsense).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = engine_for(server.port, dir.path()).await;
+    assert!(engine.fetch(account, &|_| {}).await.is_err());
+    let mut settings = engine.account(account).await.unwrap().settings;
+    settings.pop3.port = healthy.port;
+    engine
+        .save_account(Some(account), settings, Passwords::default())
+        .await
+        .unwrap();
+    let fetched = engine.fetch(account, &|_| {}).await.unwrap();
+    assert_eq!(
+        fetched.new_messages.len(),
+        2,
+        "only the two not stored before"
+    );
+    let mut subjects: Vec<String> = engine
+        .list_messages(None, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    subjects.sort();
+    assert_eq!(subjects, ["fake 1", "fake 2", "fake 3"]);
+}

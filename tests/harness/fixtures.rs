@@ -1,0 +1,74 @@
+//! Engines and accounts wired to the test servers, so each test reads as the user's story.
+
+use std::path::Path;
+
+use dakiya_engine::{
+    AccountSettings, Engine, PasswordStorage, Passwords, Pop3Mode, Security, ServerSettings,
+    TrustedCertificate,
+};
+
+use crate::servers::{MailServers, Mailbox};
+
+/// An engine on its own data directory, passwords in memory (tests never touch a keyring).
+pub fn engine(data_dir: &Path) -> Engine {
+    Engine::open(data_dir, PasswordStorage::MemoryOnly).expect("the engine opens")
+}
+
+/// The account settings a user would type for `mailbox` on the test servers.
+pub fn account_settings(
+    servers: &MailServers,
+    mailbox: &Mailbox,
+    pop3_security: Security,
+    smtp_security: Security,
+    mode: Pop3Mode,
+) -> AccountSettings {
+    let pop3_port = match pop3_security {
+        Security::Tls => servers.pop3_tls_port(),
+        _ => servers.pop3_starttls_port(),
+    };
+    let smtp_port = match smtp_security {
+        Security::Tls => servers.submission_tls_port(),
+        _ => servers.submission_starttls_port(),
+    };
+    AccountSettings {
+        display_name: "आशा Test".into(),
+        email: mailbox.address.clone(),
+        pop3: ServerSettings {
+            host: servers.host().into(),
+            port: pop3_port,
+            security: pop3_security,
+            username: mailbox.username.clone(),
+        },
+        pop3_mode: mode,
+        smtp: ServerSettings {
+            host: servers.host().into(),
+            port: smtp_port,
+            security: smtp_security,
+            username: mailbox.username.clone(),
+        },
+        trusted_certificate: Some(
+            TrustedCertificate::from_pem(servers.ca_pem()).expect("the test CA parses"),
+        ),
+    }
+}
+
+pub fn passwords(mailbox: &Mailbox) -> Passwords {
+    Passwords {
+        pop3: mailbox.password.clone(),
+        smtp: mailbox.password.clone(),
+    }
+}
+
+/// What a POP3 server serves for a Maildir file: Maildir stores bare LF, RETR sends CRLF.
+pub fn as_served(maildir_file: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(maildir_file.len() + maildir_file.len() / 40);
+    let mut previous = 0u8;
+    for &byte in maildir_file {
+        if byte == b'\n' && previous != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(byte);
+        previous = byte;
+    }
+    out
+}
