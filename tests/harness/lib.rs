@@ -4,6 +4,7 @@
 //! test process, with a per-run CA; `tests/servers/install-deps.sh` installs them.
 
 pub mod fake_pop3;
+pub mod fake_smtp;
 pub mod fixtures;
 pub mod servers;
 pub mod webdriver;

@@ -97,6 +97,7 @@ pub struct Engine {
     /// One fetch per account at a time: a second request waits for the first.
     fetch_locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     pop3_timeouts: Timeouts,
+    smtp_timeout: std::time::Duration,
 }
 
 /// Where Dakiya keeps its data: `DAKIYA_DATA_DIR` if set, else the XDG data directory.
@@ -123,12 +124,18 @@ impl Engine {
             passwords,
             fetch_locks: Mutex::new(HashMap::new()),
             pop3_timeouts: Timeouts::default(),
+            smtp_timeout: crate::smtp::DEFAULT_TIMEOUT,
         })
     }
 
     /// Shorter deadlines, for tests of stalled servers.
     pub fn set_pop3_timeouts(&mut self, timeouts: Timeouts) {
         self.pop3_timeouts = timeouts;
+    }
+
+    /// A shorter SMTP deadline, for tests of stalled servers.
+    pub fn set_smtp_timeout(&mut self, timeout: std::time::Duration) {
+        self.smtp_timeout = timeout;
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -244,6 +251,7 @@ impl Engine {
                 &settings.smtp,
                 &password,
                 settings.trusted_certificate.as_ref(),
+                self.smtp_timeout,
             )
             .await
         };
@@ -258,7 +266,7 @@ impl Engine {
         let account = self.account(account_id).await?;
         let password = self.passwords.get(account_id, Server::Smtp)?;
         let built = mime::build_message(&account.settings, &outgoing)?;
-        crate::smtp::submit(&account.settings, &password, &built).await?;
+        crate::smtp::submit(&account.settings, &password, &built, self.smtp_timeout).await?;
         Ok(SendReport {
             message_id: built.message_id,
         })

@@ -7,6 +7,7 @@ mod engine;
 pub mod error;
 pub mod events;
 pub mod mime;
+mod net;
 pub mod pop3;
 pub mod smtp;
 pub mod store;

@@ -74,20 +74,13 @@ impl ServerSettings {
         if self.port == 0 {
             return Err(Error::config(format!("the {which} port is 0")));
         }
-        if self.security == Security::PlaintextDangerous && !is_loopback(host) {
+        if self.security == Security::PlaintextDangerous && !crate::net::is_loopback(host) {
             return Err(Error::config(format!(
                 "the {which} server {host} would be reached without encryption"
             )));
         }
         Ok(())
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// An account's settings as the user edits them (no id yet, no passwords).

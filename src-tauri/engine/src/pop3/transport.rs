@@ -1,7 +1,7 @@
 //! The byte stream under a session: TCP, optionally wrapped in TLS. Boxed so that a session is
 //! one type whether it started in TLS, upgraded with STLS or (loopback tests only) stayed plain.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use tokio::{
     io::{AsyncRead, AsyncWrite},
@@ -13,7 +13,7 @@ use tokio_rustls::{
 };
 
 use super::timeouts::describe;
-use crate::error::{network_error, Error, ErrorKind, ErrorReason, Result};
+use crate::error::{network_error, Error, ErrorKind, Result};
 
 pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
@@ -24,10 +24,7 @@ pub(super) type Stream = Box<dyn Io>;
 /// Resolution is its own step so that "no such host" is told apart from "refused".
 pub(super) async fn connect(host: &str, port: u16, limit: Duration) -> Result<TcpStream> {
     let attempt = async {
-        let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|error| unknown_host(host, Some(error)))?
-            .collect();
+        let addresses = crate::net::resolve(host, port).await?;
         let mut last_error = None;
         for address in addresses {
             match TcpStream::connect(address).await {
@@ -38,13 +35,11 @@ pub(super) async fn connect(host: &str, port: u16, limit: Duration) -> Result<Tc
                 }
             }
         }
-        Err(match last_error {
-            Some(error) => network_error(
-                format!("could not connect to the POP3 server {host}:{port}"),
-                error,
-            ),
-            None => unknown_host(host, None),
-        })
+        let error = last_error.unwrap_or_else(|| std::io::ErrorKind::NotConnected.into());
+        Err(network_error(
+            format!("could not connect to the POP3 server {host}:{port}"),
+            error,
+        ))
     };
     match tokio::time::timeout(limit, attempt).await {
         Ok(result) => result,
@@ -58,25 +53,7 @@ pub(super) async fn connect(host: &str, port: u16, limit: Duration) -> Result<Tc
     }
 }
 
-/// Names that cannot leave the machine; the only hosts plain text is allowed for.
-pub(super) fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-fn unknown_host(host: &str, cause: Option<std::io::Error>) -> Error {
-    let error = Error::new(
-        ErrorKind::Network,
-        format!("the server name {host} was not found"),
-    )
-    .with_reason(ErrorReason::UnknownHost);
-    match cause {
-        Some(cause) => error.with_source(cause),
-        None => error,
-    }
-}
+pub(super) use crate::net::is_loopback;
 
 /// The TLS handshake, verifying the certificate for `host` (a name or an IP address) against
 /// `config`'s roots. An untrusted certificate is `ErrorKind::Tls`.

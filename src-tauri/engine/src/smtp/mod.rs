@@ -16,7 +16,50 @@ use crate::mime::BuiltMessage;
 use crate::tls::TrustedCertificate;
 
 /// Deadline for connecting and for each SMTP reply.
-pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A slow but working uplink; a message body gets at least this pace before we give up.
+const SLOWEST_UPLOAD_BYTES_PER_SECOND: u64 = 32 * 1024;
+
+/// lettre times only the TCP connect: a server that stops answering mid-conversation would
+/// hold a send forever. So each conversation gets one deadline: the per-step timeout for the
+/// greeting, TLS and login, and another for the envelope, plus time for the body at a slow
+/// uplink's pace.
+fn conversation_deadline(step: Duration, body_bytes: usize) -> Duration {
+    let body = u64::try_from(body_bytes).unwrap_or(u64::MAX) / SLOWEST_UPLOAD_BYTES_PER_SECOND;
+    step.saturating_mul(3)
+        .saturating_add(Duration::from_secs(body))
+}
+
+async fn within<T>(
+    server: &ServerSettings,
+    deadline: Duration,
+    conversation: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout(deadline, conversation)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the SMTP server {}:{} did not finish answering within {deadline:?}",
+                    server.host, server.port
+                ),
+            ))
+        })
+}
+
+/// lettre folds DNS failures into a generic connection error, so the name is looked up first.
+async fn ensure_resolvable(server: &ServerSettings, timeout: Duration) -> Result<()> {
+    let host = server.host.trim();
+    match tokio::time::timeout(timeout, crate::net::resolve(host, server.port)).await {
+        Ok(result) => result.map(drop),
+        Err(_) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!("looking up the SMTP server {host} took longer than {timeout:?}"),
+        )),
+    }
+}
 
 fn transport(
     server: &ServerSettings,
@@ -66,31 +109,54 @@ pub async fn check_login(
     server: &ServerSettings,
     password: &str,
     trusted: Option<&TrustedCertificate>,
+    timeout: Duration,
 ) -> Result<()> {
-    let transport = transport(server, password, trusted, COMMAND_TIMEOUT)?;
-    match transport.test_connection().await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Error::new(
-            ErrorKind::Protocol,
-            "the SMTP server did not answer NOOP",
-        )),
-        Err(error) => Err(errors::classify(server, error).await),
-    }
+    ensure_resolvable(server, timeout).await?;
+    let transport = transport(server, password, trusted, timeout)?;
+    let conversation = async {
+        match transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::new(
+                ErrorKind::Protocol,
+                "the SMTP server did not answer NOOP",
+            )),
+            Err(error) => Err(errors::classify(server, error).await),
+        }
+    };
+    within(server, conversation_deadline(timeout, 0), conversation).await
 }
 
 /// Submits one message to the account's SMTP server. Returns once the server accepted it.
-pub async fn submit(account: &AccountSettings, password: &str, built: &BuiltMessage) -> Result<()> {
+pub async fn submit(
+    account: &AccountSettings,
+    password: &str,
+    built: &BuiltMessage,
+    timeout: Duration,
+) -> Result<()> {
     let server = &account.smtp;
+    ensure_resolvable(server, timeout).await?;
     let transport = transport(
         server,
         password,
         account.trusted_certificate.as_ref(),
-        COMMAND_TIMEOUT,
+        timeout,
     )?;
-    match transport.send(built.message.clone()).await {
-        Ok(_response) => Ok(()),
-        Err(error) => Err(errors::classify(server, error).await),
-    }
+    let wire = built.message.formatted();
+    let conversation = async {
+        match transport
+            .send_raw(&built.message.envelope().clone(), &wire)
+            .await
+        {
+            Ok(_response) => Ok(()),
+            Err(error) => Err(errors::classify(server, error).await),
+        }
+    };
+    within(
+        server,
+        conversation_deadline(timeout, wire.len()),
+        conversation,
+    )
+    .await
 }
 
 pub(crate) fn start_tls_not_offered(server: &ServerSettings) -> Error {

@@ -1,0 +1,101 @@
+//! A scripted SMTP server for what Postfix will not do on demand: omit STARTTLS, stall, refuse
+//! a recipient, hang up in the middle of DATA. Plain TCP on 127.0.0.1; it records every command
+//! line it received so tests can prove what the client did not send.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpBehaviour {
+    /// EHLO lists AUTH but not STARTTLS.
+    NoStartTls,
+    /// Greets, then never answers EHLO.
+    StallAfterGreeting,
+    /// Accepts AUTH and MAIL, refuses the recipient with 550.
+    RefuseRecipient,
+    /// Refuses AUTH with 535.
+    RefuseCredentials,
+    /// Answers DATA with 354, reads a little, then closes the connection.
+    HangUpInData,
+}
+
+pub struct FakeSmtp {
+    pub port: u16,
+    received: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeSmtp {
+    pub async fn start(behaviour: SmtpBehaviour) -> FakeSmtp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&received);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let log = Arc::clone(&log);
+                tokio::spawn(async move {
+                    let _ = serve(stream, behaviour, log).await;
+                });
+            }
+        });
+        FakeSmtp { port, received }
+    }
+
+    /// Every command line received, in order.
+    pub fn received(&self) -> Vec<String> {
+        self.received.lock().expect("log").clone()
+    }
+}
+
+async fn serve(
+    stream: tokio::net::TcpStream,
+    behaviour: SmtpBehaviour,
+    log: Arc<Mutex<Vec<String>>>,
+) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"220 fake.dakiya.test ESMTP\r\n").await?;
+    while let Some(line) = lines.next_line().await? {
+        log.lock().expect("log").push(line.clone());
+        let verb = line
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        let reply: &[u8] = match (verb.as_str(), behaviour) {
+            ("EHLO", SmtpBehaviour::StallAfterGreeting) => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return Ok(());
+            }
+            ("EHLO", _) => b"250-fake.dakiya.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n",
+            ("AUTH", SmtpBehaviour::RefuseCredentials) => {
+                b"535 5.7.8 Authentication credentials invalid\r\n"
+            }
+            ("AUTH", _) => b"235 2.7.0 Authentication successful\r\n",
+            ("MAIL", _) => b"250 2.1.0 Ok\r\n",
+            ("RCPT", SmtpBehaviour::RefuseRecipient) => {
+                b"550 5.1.1 <nobody@dakiya.test>: Recipient address rejected: no such user\r\n"
+            }
+            ("RCPT", _) => b"250 2.1.5 Ok\r\n",
+            ("DATA", SmtpBehaviour::HangUpInData) => {
+                write
+                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    .await?;
+                let _ = lines.next_line().await;
+                return Ok(());
+            }
+            ("DATA", _) => b"354 End data with <CR><LF>.<CR><LF>\r\n",
+            ("QUIT", _) => {
+                write.write_all(b"221 2.0.0 Bye\r\n").await?;
+                return Ok(());
+            }
+            ("RSET" | "NOOP", _) => b"250 2.0.0 Ok\r\n",
+            _ => b"502 5.5.2 Command not recognised\r\n",
+        };
+        write.write_all(reply).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! A misbehaving SMTP server yields the right kind of error, within the deadline, and the client
+//! never sends credentials where it must not.
+
+use std::time::{Duration, Instant};
+
+use dakiya_engine::{
+    AccountSettings, Engine, ErrorKind, ErrorReason, OutgoingMessage, PasswordStorage, Passwords,
+    Pop3Mode, Security, ServerSettings,
+};
+use dakiya_tests::fake_smtp::{FakeSmtp, SmtpBehaviour};
+
+const DEADLINE: Duration = Duration::from_millis(700);
+
+fn settings(port: u16, security: Security) -> AccountSettings {
+    let server = ServerSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security,
+        username: "user".into(),
+    };
+    AccountSettings {
+        display_name: "Fault".into(),
+        email: "fault@dakiya.test".into(),
+        pop3: server.clone(),
+        pop3_mode: Pop3Mode::KeepOnServer,
+        smtp: server,
+        trusted_certificate: None,
+    }
+}
+
+async fn send_to(
+    behaviour: SmtpBehaviour,
+    security: Security,
+) -> (dakiya_engine::Error, FakeSmtp, Duration) {
+    let server = FakeSmtp::start(behaviour).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = Engine::open(dir.path(), PasswordStorage::MemoryOnly).unwrap();
+    engine.set_smtp_timeout(DEADLINE);
+    let passwords = Passwords {
+        pop3: "secret pw".into(),
+        smtp: "secret pw".into(),
+    };
+    let account = engine
+        .save_account(None, settings(server.port, security), passwords)
+        .await
+        .unwrap();
+    let message = OutgoingMessage {
+        to: "nobody@dakiya.test".into(),
+        subject: "hello".into(),
+        body: "body".into(),
+        ..OutgoingMessage::default()
+    };
+    let started = Instant::now();
+    let error = engine.send(account.id, message).await.unwrap_err();
+    (error, server, started.elapsed())
+}
+
+#[tokio::test]
+async fn a_server_without_starttls_is_refused_before_any_credential() {
+    let (error, server, _) = send_to(SmtpBehaviour::NoStartTls, Security::StartTls).await;
+    assert_eq!(error.kind(), ErrorKind::Tls, "{}", error.chain());
+    assert_eq!(
+        error.reason(),
+        Some(&ErrorReason::StartTlsNotOffered),
+        "{}",
+        error.chain()
+    );
+    let received = server.received();
+    assert!(
+        received
+            .iter()
+            .all(|line| !line.to_ascii_uppercase().starts_with("AUTH")),
+        "{received:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_server_times_out() {
+    let (error, _, elapsed) = send_to(
+        SmtpBehaviour::StallAfterGreeting,
+        Security::PlaintextDangerous,
+    )
+    .await;
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{}", error.chain());
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_refused_recipient_names_the_server_reason() {
+    let (error, _, _) = send_to(SmtpBehaviour::RefuseRecipient, Security::PlaintextDangerous).await;
+    assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
+    assert!(
+        error.message().contains("no such user"),
+        "{}",
+        error.message()
+    );
+}
+
+#[tokio::test]
+async fn refused_credentials_are_an_auth_error() {
+    let (error, _, _) = send_to(
+        SmtpBehaviour::RefuseCredentials,
+        Security::PlaintextDangerous,
+    )
+    .await;
+    assert_eq!(error.kind(), ErrorKind::Auth, "{}", error.chain());
+}
+
+/// lettre reports a connection closed mid-reply as an "incomplete response", the same kind it
+/// gives a malformed reply, so the user is told the server broke off the conversation.
+#[tokio::test]
+async fn a_hang_up_in_data_fails_promptly() {
+    let (error, _, elapsed) =
+        send_to(SmtpBehaviour::HangUpInData, Security::PlaintextDangerous).await;
+    assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
+    assert!(
+        error.message().contains("incomplete response"),
+        "{}",
+        error.message()
+    );
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_host_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), PasswordStorage::MemoryOnly).unwrap();
+    let mut settings = settings(587, Security::StartTls);
+    settings.smtp.host = "no-such-host.invalid".into();
+    settings.pop3.host = "no-such-host.invalid".into();
+    settings.pop3.security = Security::Tls;
+    let passwords = Passwords {
+        pop3: "pw".into(),
+        smtp: "pw".into(),
+    };
+    let report = engine
+        .test_connection(None, settings, passwords)
+        .await
+        .unwrap();
+    for outcome in [report.pop3, report.smtp] {
+        let error = outcome.error.expect("an unknown host must fail");
+        assert_eq!(error.kind, ErrorKind::Network, "{}", error.message);
+        assert_eq!(
+            error.reason,
+            Some(ErrorReason::UnknownHost),
+            "{}",
+            error.message
+        );
+    }
+}
