@@ -29,6 +29,21 @@ const SUBJECT: &str = "नमस्ते e2e";
 /// The second line starts with a dot: SMTP dot-stuffing and POP3 un-stuffing must undo each other.
 const BODY: &str = "Hello from the end-to-end test.\n.a line that starts with a dot\nनमस्ते, डाकिया!";
 
+const HTML_SUBJECT: &str = "Big offer inside";
+/// Hostile on purpose: a remote tracker image, a script, an event handler, a javascript: link.
+const HOSTILE_HTML: &str = "From: Web Shop <shop@example.org>\r\n\
+Subject: Big offer inside\r\n\
+Date: Sun, 29 Nov 2026 08:00:00 +0000\r\n\
+Message-ID: <offer-1@example.org>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: text/html; charset=utf-8\r\n\
+\r\n\
+<html><body><h1>Big offer</h1>\r\n\
+<img src=\"http://tracker.invalid/open.png?who=me\">\r\n\
+<script>parent.document.title = 'pwned'; document.title = 'pwned';</script>\r\n\
+<p onclick=\"parent.document.title='pwned'\">Click <a href=\"javascript:alert(1)\">here</a></p>\r\n\
+</body></html>\r\n";
+
 const FIND: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(100);
 const SERVER_CHECK: Duration = Duration::from_secs(30);
@@ -636,8 +651,104 @@ mod e2e {
         session
             .delete()
             .unwrap_or_else(|e| panic!("delete the WebDriver session: {e}"));
+
+        // An HTML-only newsletter with a tracker, a script and an event handler arrives while
+        // the app is closed.
+        mailbox.deliver_raw(HOSTILE_HTML.as_bytes());
+        restart_and_read_html_mail(&setup, &driver, &data_dir_arg, &hi, started);
         drop(driver);
         eprintln!("e2e: passed in {:.1}s", started.elapsed().as_secs_f64());
+    }
+
+    /// The second start: settings, language and the keyring's passwords survived the restart
+    /// (Get mail works without typing a password); HTML mail is shown sanitised in a sandbox.
+    fn restart_and_read_html_mail(
+        setup: &Setup,
+        driver: &TauriDriver,
+        data_dir: &str,
+        hi: &HashMap<String, String>,
+        started: Instant,
+    ) {
+        let mut session = driver
+            .new_session(&setup.app, &["--data-dir", data_dir])
+            .unwrap_or_else(|e| panic!("the app did not start again: {e}\n{}", driver.log_text()));
+        let story = Story {
+            session: &session,
+            driver,
+            artifacts: setup.artifacts.clone(),
+            started,
+            timings: std::cell::RefCell::new(String::new()),
+        };
+        story.step("app restarted on the same data directory");
+        // With an account saved, the app opens on the inbox, still in Hindi, and checks for mail
+        // at startup with the password from the keyring.
+        story.wait(
+            "the inbox to list both messages after the startup check",
+            FETCH,
+            || {
+                story.fail_on_banner();
+                let rows = story.session.all_by_testid("message-row").ok()?;
+                (rows.len() == 2).then_some(())
+            },
+        );
+        let lang = story.must(
+            "read <html lang>",
+            story
+                .session
+                .execute("return document.documentElement.lang;", &[]),
+        );
+        assert_eq!(
+            lang,
+            json!("hi"),
+            "the language choice did not survive the restart"
+        );
+        assert_eq!(story.text("nav-inbox").trim(), hi["nav.inbox"]);
+        story.step("restart: inbox in Hindi, the new message fetched with the stored password");
+
+        let newsletter = story.must(
+            "find the newsletter row",
+            story.session.find("[data-testid=\"message-row\"].unread"),
+        );
+        let row_text = story.must("row text", newsletter.inner_text());
+        assert!(
+            row_text.contains(HTML_SUBJECT),
+            "the unread row is not the newsletter: {row_text}"
+        );
+        story.must("open the newsletter", newsletter.click());
+        let frame = story.el("message-body-html");
+        let sandbox = story.must("read sandbox", frame.attribute("sandbox"));
+        assert_eq!(
+            sandbox.as_deref(),
+            Some(""),
+            "HTML mail must be in an iframe with an empty sandbox (no scripts, no same origin)"
+        );
+        let srcdoc = story
+            .must("read srcdoc", frame.attribute("srcdoc"))
+            .unwrap_or_default();
+        assert!(
+            srcdoc.contains("Big offer"),
+            "the newsletter's text is missing: {srcdoc}"
+        );
+        for hostile in ["<script", "onclick", "tracker.invalid", "javascript:"] {
+            assert!(
+                !srcdoc.contains(hostile),
+                "{hostile} reached the iframe: {srcdoc}"
+            );
+        }
+        story.el("message-remote-blocked");
+        let title = story.must(
+            "read the window title",
+            story.session.execute("return document.title;", &[]),
+        );
+        assert_ne!(title, json!("pwned"), "a script from the mail ran");
+        std::thread::sleep(Duration::from_millis(300));
+        story.step("HTML mail shown sanitised in a sandbox, remote content blocked");
+        story.screenshot("06-html-message-hi.png");
+
+        drop(story);
+        session
+            .delete()
+            .unwrap_or_else(|e| panic!("delete the second WebDriver session: {e}"));
     }
 }
 
