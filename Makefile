@@ -66,5 +66,6 @@ e2e-tests: ui build
 	DAKIYA_APP=$(CURDIR)/target/debug/dakiya DAKIYA_ARTIFACTS=$(ARTIFACTS) \
 	  dbus-run-session -- bash tests/e2e/run.sh
 
-bench:
-	@echo "Benchmarks arrive with the POP3 and SMTP work (issues 4 and 5); nothing to measure yet."
+## bench: speed, measured (not asserted) against the same local servers the tests use.
+bench: test-deps
+	cargo run --release -p dakiya-tests --bin bench-fetch
