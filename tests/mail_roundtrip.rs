@@ -4,49 +4,35 @@
 use std::time::Duration;
 
 use dakiya_engine::{ErrorKind, ErrorReason, OutgoingMessage, Passwords, Pop3Mode, Security};
-use dakiya_tests::fixtures::{account_settings, as_served, engine, passwords};
-use dakiya_tests::servers::MailServers;
+use dakiya_tests::fixtures::{as_served, passwords, User};
 
 const DELIVERY: Duration = Duration::from_secs(20);
 const NO_PROGRESS: &(dyn Fn(dakiya_engine::FetchProgress) + Send + Sync) = &|_| {};
 
-fn message(to: &str, subject: &str, body: &str) -> OutgoingMessage {
-    OutgoingMessage {
-        to: to.into(),
-        cc: String::new(),
-        subject: subject.into(),
-        body: body.into(),
-    }
-}
-
 /// Sends with one security mode and fetches with the other, then compares bytes.
 async fn send_then_fetch(pop3: Security, smtp: Security) {
-    let servers = MailServers::shared();
-    let mailbox = servers.create_mailbox("roundtrip", "correct horse");
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let settings = account_settings(servers, &mailbox, pop3, smtp, Pop3Mode::KeepOnServer);
-    let account = engine
-        .save_account(None, settings, passwords(&mailbox))
-        .await
-        .unwrap();
+    let user = User::new("roundtrip", "correct horse");
+    let account = user
+        .add_account(user.settings(pop3, smtp, Pop3Mode::KeepOnServer))
+        .await;
 
+    let subject = "परीक्षण: हिन्दी विषय";
     let body = "नमस्ते!\n.a line that starts with a dot\n..two dots\n.\nlast line";
-    let sent = engine
-        .send(
-            account.id,
-            message(&mailbox.address, "परीक्षण: हिन्दी विषय", body),
-        )
-        .await
-        .unwrap();
-    let on_server = mailbox.wait_for_messages(1, DELIVERY);
+    let message = OutgoingMessage {
+        to: user.mailbox.address.clone(),
+        subject: subject.into(),
+        body: body.into(),
+        ..OutgoingMessage::default()
+    };
+    let sent = user.engine.send(account.id, message).await.unwrap();
+    let on_server = user.mailbox.wait_for_messages(1, DELIVERY);
 
-    let fetched = engine.fetch(account.id, NO_PROGRESS).await.unwrap();
+    let fetched = user.engine.fetch(account.id, NO_PROGRESS).await.unwrap();
     assert_eq!(fetched.new_messages.len(), 1);
     let stored = &fetched.new_messages[0];
-    assert_eq!(stored.subject, "परीक्षण: हिन्दी विषय");
+    assert_eq!(stored.subject, subject);
     assert_eq!(stored.from_name, "आशा Test");
-    let raw = engine.raw_message(stored.id).await.unwrap();
+    let raw = user.engine.raw_message(stored.id).await.unwrap();
     assert_eq!(
         raw,
         as_served(&on_server[0]),
@@ -54,7 +40,7 @@ async fn send_then_fetch(pop3: Security, smtp: Security) {
     );
     assert!(String::from_utf8_lossy(&raw).contains(&sent.message_id));
 
-    let detail = engine.open_message(stored.id).await.unwrap();
+    let detail = user.engine.open_message(stored.id).await.unwrap();
     let text = detail.text_body.unwrap();
     assert_eq!(text.replace("\r\n", "\n").trim_end(), body);
     assert!(detail.summary.is_read);
@@ -72,26 +58,16 @@ async fn implicit_tls_submission_then_stls_pop3() {
 
 #[tokio::test]
 async fn keep_mode_leaves_the_maildrop_and_fetches_once() {
-    let servers = MailServers::shared();
-    let mailbox = servers.create_mailbox("keep", "pass word");
+    let user = User::new("keep", "pass word");
     for n in 0..3 {
-        mailbox.deliver_raw(format!("Subject: keep {n}\r\n\r\nbody {n}\r\n").as_bytes());
+        user.mailbox
+            .deliver_raw(format!("Subject: keep {n}\r\n\r\nbody {n}\r\n").as_bytes());
     }
-    let before = mailbox.messages();
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let settings = account_settings(
-        servers,
-        &mailbox,
-        Security::Tls,
-        Security::Tls,
-        Pop3Mode::KeepOnServer,
-    );
-    let account = engine
-        .save_account(None, settings, passwords(&mailbox))
-        .await
-        .unwrap();
+    let before = user.mailbox.messages();
+    let settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
+    let account = user.add_account(settings).await;
 
+    let engine = &user.engine;
     assert_eq!(
         engine
             .fetch(account.id, NO_PROGRESS)
@@ -110,7 +86,11 @@ async fn keep_mode_leaves_the_maildrop_and_fetches_once() {
             .len(),
         0
     );
-    assert_eq!(mailbox.messages(), before, "keep mode changed the maildrop");
+    assert_eq!(
+        user.mailbox.messages(),
+        before,
+        "keep mode changed the maildrop"
+    );
     assert_eq!(
         engine
             .list_messages(Some(account.id), 0, 100)
@@ -123,124 +103,91 @@ async fn keep_mode_leaves_the_maildrop_and_fetches_once() {
 
 #[tokio::test]
 async fn delete_mode_empties_the_maildrop_after_storing() {
-    let servers = MailServers::shared();
-    let mailbox = servers.create_mailbox("delete", "pass word");
+    let user = User::new("delete", "pass word");
     for n in 0..4 {
-        mailbox.deliver_raw(format!("Subject: delete {n}\r\n\r\nbody {n}\r\n").as_bytes());
+        user.mailbox
+            .deliver_raw(format!("Subject: delete {n}\r\n\r\nbody {n}\r\n").as_bytes());
     }
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let settings = account_settings(
-        servers,
-        &mailbox,
+    let settings = user.settings(
         Security::StartTls,
         Security::StartTls,
         Pop3Mode::DeleteAfterDownload,
     );
-    let account = engine
-        .save_account(None, settings, passwords(&mailbox))
-        .await
-        .unwrap();
-    let fetched = engine.fetch(account.id, NO_PROGRESS).await.unwrap();
+    let account = user.add_account(settings).await;
+    let fetched = user.engine.fetch(account.id, NO_PROGRESS).await.unwrap();
     assert_eq!(fetched.new_messages.len(), 4);
     assert_eq!(fetched.deleted_on_server, 4);
     assert!(
-        mailbox.messages().is_empty(),
+        user.mailbox.messages().is_empty(),
         "delete mode left mail on the server"
     );
-    let listed = engine
+    let listed = user
+        .engine
         .list_messages(Some(account.id), 0, 100)
         .await
         .unwrap();
     assert_eq!(listed.len(), 4);
     for summary in listed {
-        let raw = engine.raw_message(summary.id).await.unwrap();
+        let raw = user.engine.raw_message(summary.id).await.unwrap();
         assert!(raw.starts_with(b"Subject: delete "));
     }
 }
 
 #[tokio::test]
 async fn five_hundred_messages_fetch_completely() {
-    let servers = MailServers::shared();
-    let mailbox = servers.create_mailbox("many", "pass word");
+    let user = User::new("many", "pass word");
     for n in 0..500 {
-        mailbox.deliver_raw(
-            format!("Subject: message {n}\r\nMessage-ID: <{n}@many.test>\r\n\r\nbody {n}\r\n")
-                .as_bytes(),
-        );
+        let message =
+            format!("Subject: message {n}\r\nMessage-ID: <{n}@many.test>\r\n\r\nbody {n}\r\n");
+        user.mailbox.deliver_raw(message.as_bytes());
     }
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let settings = account_settings(
-        servers,
-        &mailbox,
-        Security::Tls,
-        Security::Tls,
-        Pop3Mode::KeepOnServer,
-    );
-    let account = engine
-        .save_account(None, settings, passwords(&mailbox))
-        .await
-        .unwrap();
+    let settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
+    let account = user.add_account(settings).await;
     let last_progress = std::sync::Mutex::new(None);
     let progress = |p: dakiya_engine::FetchProgress| {
         *last_progress.lock().unwrap() = Some((p.current, p.total));
     };
-    let fetched = tokio::time::timeout(
-        Duration::from_secs(120),
-        engine.fetch(account.id, &progress),
-    )
-    .await
-    .expect("fetching 500 messages must not hang")
-    .unwrap();
+    let fetch = user.engine.fetch(account.id, &progress);
+    let fetched = tokio::time::timeout(Duration::from_secs(120), fetch)
+        .await
+        .expect("fetching 500 messages must not hang")
+        .unwrap();
     assert_eq!(fetched.new_messages.len(), 500);
     assert_eq!(*last_progress.lock().unwrap(), Some((500, 500)));
     assert_eq!(
-        engine.list_messages(None, 0, 1000).await.unwrap().len(),
+        user.engine
+            .list_messages(None, 0, 1000)
+            .await
+            .unwrap()
+            .len(),
         500
     );
 }
 
 #[tokio::test]
 async fn password_with_space_and_hindi_letters_logs_in() {
-    let servers = MailServers::shared();
-    let password = "pass wörd पासवर्ड";
-    let mailbox = servers.create_mailbox("unicode", password);
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let settings = account_settings(
-        servers,
-        &mailbox,
-        Security::Tls,
-        Security::StartTls,
-        Pop3Mode::KeepOnServer,
-    );
-    let report = engine
-        .test_connection(None, settings, passwords(&mailbox))
-        .await
-        .unwrap();
+    let user = User::new("unicode", "pass wörd पासवर्ड");
+    let settings = user.settings(Security::Tls, Security::StartTls, Pop3Mode::KeepOnServer);
+    let report = user
+        .engine
+        .test_connection(None, settings, passwords(&user.mailbox))
+        .await;
+    let report = report.unwrap();
     assert!(report.pop3.ok, "POP3: {:?}", report.pop3.error);
     assert!(report.smtp.ok, "SMTP: {:?}", report.smtp.error);
 }
 
 #[tokio::test]
 async fn wrong_password_is_an_auth_error_and_stores_nothing() {
-    let servers = MailServers::shared();
-    let mailbox = servers.create_mailbox("wrongpw", "the right one");
-    mailbox.deliver_raw(b"Subject: secret\r\n\r\nsecret\r\n");
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let settings = account_settings(
-        servers,
-        &mailbox,
-        Security::Tls,
-        Security::Tls,
-        Pop3Mode::DeleteAfterDownload,
-    );
+    let user = User::new("wrongpw", "the right one");
+    user.mailbox
+        .deliver_raw(b"Subject: secret\r\n\r\nsecret\r\n");
+    let settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::DeleteAfterDownload);
     let wrong = Passwords {
         pop3: "the wrong one".into(),
         smtp: "the wrong one".into(),
     };
+    let engine = &user.engine;
     let account = engine
         .save_account(None, settings.clone(), wrong.clone())
         .await
@@ -249,7 +196,7 @@ async fn wrong_password_is_an_auth_error_and_stores_nothing() {
     let error = engine.fetch(account.id, NO_PROGRESS).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Auth, "{}", error.chain());
     assert!(engine.list_messages(None, 0, 10).await.unwrap().is_empty());
-    assert_eq!(mailbox.messages().len(), 1);
+    assert_eq!(user.mailbox.messages().len(), 1);
 
     let report = engine
         .test_connection(Some(account.id), settings, wrong)
@@ -261,22 +208,14 @@ async fn wrong_password_is_an_auth_error_and_stores_nothing() {
 
 #[tokio::test]
 async fn untrusted_certificate_is_named_as_such() {
-    let servers = MailServers::shared();
-    let mailbox = servers.create_mailbox("untrusted", "pw");
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let mut settings = account_settings(
-        servers,
-        &mailbox,
-        Security::Tls,
-        Security::StartTls,
-        Pop3Mode::KeepOnServer,
-    );
+    let user = User::new("untrusted", "pw");
+    let mut settings = user.settings(Security::Tls, Security::StartTls, Pop3Mode::KeepOnServer);
     settings.trusted_certificate = None;
-    let report = engine
-        .test_connection(None, settings, passwords(&mailbox))
-        .await
-        .unwrap();
+    let report = user
+        .engine
+        .test_connection(None, settings, passwords(&user.mailbox))
+        .await;
+    let report = report.unwrap();
     for outcome in [report.pop3, report.smtp] {
         let error = outcome.error.expect("an untrusted certificate must fail");
         assert_eq!(error.kind, ErrorKind::Tls, "{}", error.message);
@@ -291,27 +230,19 @@ async fn untrusted_certificate_is_named_as_such() {
 
 #[tokio::test]
 async fn nothing_listening_is_a_network_error_quickly() {
-    let servers = MailServers::shared();
-    let mailbox = servers.create_mailbox("closed", "pw");
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let mut settings = account_settings(
-        servers,
-        &mailbox,
-        Security::Tls,
-        Security::Tls,
-        Pop3Mode::KeepOnServer,
-    );
+    let user = User::new("closed", "pw");
+    let mut settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     settings.pop3.port = port;
     settings.smtp.port = port;
     let started = std::time::Instant::now();
-    let report = engine
-        .test_connection(None, settings, passwords(&mailbox))
-        .await
-        .unwrap();
+    let report = user
+        .engine
+        .test_connection(None, settings, passwords(&user.mailbox))
+        .await;
+    let report = report.unwrap();
     assert!(started.elapsed() < Duration::from_secs(10));
     for outcome in [report.pop3, report.smtp] {
         let error = outcome.error.expect("a closed port must fail");
@@ -327,30 +258,16 @@ async fn nothing_listening_is_a_network_error_quickly() {
 
 #[tokio::test]
 async fn an_unparseable_message_is_stored_raw_and_listed() {
-    let servers = MailServers::shared();
-    let mailbox = servers.create_mailbox("broken", "pw");
+    let user = User::new("broken", "pw");
     let garbage: &[u8] = b"\xff\xfe\x00garbage without headers\r\n\x01\x02\r\n";
-    mailbox.deliver_raw(garbage);
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path());
-    let settings = account_settings(
-        servers,
-        &mailbox,
-        Security::Tls,
-        Security::Tls,
-        Pop3Mode::KeepOnServer,
-    );
-    let account = engine
-        .save_account(None, settings, passwords(&mailbox))
-        .await
-        .unwrap();
-    let fetched = engine.fetch(account.id, NO_PROGRESS).await.unwrap();
+    user.mailbox.deliver_raw(garbage);
+    let settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
+    let account = user.add_account(settings).await;
+    let fetched = user.engine.fetch(account.id, NO_PROGRESS).await.unwrap();
     assert_eq!(fetched.new_messages.len(), 1);
     let id = fetched.new_messages[0].id;
-    assert_eq!(
-        engine.raw_message(id).await.unwrap(),
-        as_served(&mailbox.messages()[0])
-    );
-    let detail = engine.open_message(id).await.unwrap();
+    let raw = user.engine.raw_message(id).await.unwrap();
+    assert_eq!(raw, as_served(&user.mailbox.messages()[0]));
+    let detail = user.engine.open_message(id).await.unwrap();
     assert!(detail.text_body.is_some());
 }

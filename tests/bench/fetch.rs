@@ -7,8 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use dakiya_engine::{Pop3Mode, Security};
-use dakiya_tests::fixtures::{account_settings, engine, passwords};
-use dakiya_tests::servers::MailServers;
+use dakiya_tests::fixtures::User;
 
 const MESSAGES: usize = 2_000;
 const MESSAGE_BYTES: usize = 20 * 1024;
@@ -70,8 +69,8 @@ fn rate(count: usize, elapsed: Duration) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let servers = MailServers::shared();
-    let mailbox = servers.create_mailbox("bench", "bench pass");
+    let user = User::new("bench", "bench pass");
+    let mailbox = &user.mailbox;
     eprintln!(
         "bench: delivering {MESSAGES} messages of ~{} KiB",
         MESSAGE_BYTES / 1024
@@ -82,20 +81,10 @@ async fn main() {
         raw_bytes += bytes.len();
         mailbox.deliver_raw(&bytes);
     }
-
-    let dir = tempfile::tempdir().expect("a temporary data directory");
-    let engine = engine(dir.path());
-    let settings = account_settings(
-        servers,
-        &mailbox,
-        Security::Tls,
-        Security::Tls,
-        Pop3Mode::KeepOnServer,
-    );
-    let account = engine
-        .save_account(None, settings, passwords(&mailbox))
-        .await
-        .expect("account saved");
+    let settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
+    let account = user.add_account(settings).await;
+    let engine = &user.engine;
+    let servers = user.servers;
     let started = Instant::now();
     let fetched = engine
         .fetch(account.id, &|_| {})

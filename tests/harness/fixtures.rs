@@ -3,9 +3,10 @@
 use std::path::Path;
 
 use dakiya_engine::{
-    AccountSettings, Engine, PasswordStorage, Passwords, Pop3Mode, Security, ServerSettings,
-    TrustedCertificate,
+    Account, AccountSettings, Engine, PasswordStorage, Passwords, Pop3Mode, Security,
+    ServerSettings, TrustedCertificate,
 };
+use tempfile::TempDir;
 
 use crate::servers::{MailServers, Mailbox};
 
@@ -56,6 +57,43 @@ pub fn passwords(mailbox: &Mailbox) -> Passwords {
     Passwords {
         pop3: mailbox.password.clone(),
         smtp: mailbox.password.clone(),
+    }
+}
+
+/// A person using the test servers: a mailbox of their own, a fresh data directory and an
+/// engine on it — what every test that talks to the real servers starts from.
+pub struct User {
+    pub servers: &'static MailServers,
+    pub mailbox: Mailbox,
+    pub engine: Engine,
+    _data: TempDir,
+}
+
+impl User {
+    pub fn new(prefix: &str, password: &str) -> User {
+        let servers = MailServers::shared();
+        let mailbox = servers.create_mailbox(prefix, password);
+        let data = tempfile::tempdir().expect("a temporary data directory");
+        let engine = engine(data.path());
+        User {
+            servers,
+            mailbox,
+            engine,
+            _data: data,
+        }
+    }
+
+    /// The settings a user would type, trusting the per-run CA.
+    pub fn settings(&self, pop3: Security, smtp: Security, mode: Pop3Mode) -> AccountSettings {
+        account_settings(self.servers, &self.mailbox, pop3, smtp, mode)
+    }
+
+    /// Saves an account with these settings and the mailbox's password.
+    pub async fn add_account(&self, settings: AccountSettings) -> Account {
+        self.engine
+            .save_account(None, settings, passwords(&self.mailbox))
+            .await
+            .expect("the account is saved")
     }
 }
 
