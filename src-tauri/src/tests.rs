@@ -143,6 +143,60 @@ fn parse_certificate_rejects_garbage_with_a_parse_error() {
     assert_eq!(error["kind"], "parse");
 }
 
+/// A self-signed certificate and its SHA-256 fingerprint as `openssl x509 -fingerprint` shows it.
+const SELF_SIGNED_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIBjTCCATOgAwIBAgIUCAcFMY6ufCdr/Z0/1z0lzVVE1lMwCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQbWFpbC5kYWtpeWEudGVzdDAgFw0yNjExMjkxMDIyNDVaGA8y
+MTI2MTEwNTEwMjI0NVowGzEZMBcGA1UEAwwQbWFpbC5kYWtpeWEudGVzdDBZMBMG
+ByqGSM49AgEGCCqGSM49AwEHA0IABMc1vxrgf12o4zef49CIu9h4CRrWXbPizn3h
+a2nDz2UNRT1bKFxMSF5a7z/CnM1naKWW4JoKA7hsPHqzOtdoVIqjUzBRMB0GA1Ud
+DgQWBBQ27DIt9+QmTGTxVbLfBis04y1qajAfBgNVHSMEGDAWgBQ27DIt9+QmTGTx
+VbLfBis04y1qajAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQC1
+bXCEuPg4FpEp0R3KemcuX0S+UHEwh1vmGL6F9xJL/AIgMzeNvZN0raNmSa8JVRhC
+UvMXwDUGDeodF/mmdfxVmhs=
+-----END CERTIFICATE-----
+";
+const SELF_SIGNED_SHA256: &str = "E4:1E:93:31:9A:85:41:F9:85:83:E6:47:A3:4A:50:99:31:26:1B:23:84:C1:AE:61:17:B8:CF:3F:88:61:37:6C";
+
+#[test]
+fn parse_certificate_shows_the_fingerprint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_app, window) = app(dir.path());
+    let trusted = invoke(
+        &window,
+        "parse_certificate",
+        json!({ "pem": SELF_SIGNED_PEM }),
+    )
+    .expect("a PEM certificate parses");
+    assert_eq!(trusted["sha256Fingerprint"], SELF_SIGNED_SHA256);
+    assert_eq!(trusted["pem"], SELF_SIGNED_PEM.trim());
+}
+
+/// The command succeeds with a report; each server's failure is inside it, in the error shape.
+#[test]
+fn test_connection_reports_each_server() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_app, window) = app(dir.path());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = closed.local_addr().expect("its address").port();
+    drop(closed);
+    let mut settings = settings("asha@example.org");
+    for server in ["pop3", "smtp"] {
+        settings[server]["host"] = json!("127.0.0.1");
+        settings[server]["port"] = json!(port);
+    }
+    let args = json!({ "accountId": null, "settings": settings,
+                       "passwords": { "pop3": "p", "smtp": "p" } });
+    let report = invoke(&window, "test_connection", args).expect("a report");
+    for server in ["pop3", "smtp"] {
+        assert_eq!(report[server]["ok"], false, "{report}");
+        let error = &report[server]["error"];
+        assert_eq!(error["kind"], "network", "{report}");
+        assert_eq!(error["reason"], "connectionRefused", "{report}");
+        assert!(error["message"].is_string(), "{report}");
+    }
+}
+
 fn invoke_without_store(command: &str, args: Value) -> Value {
     let dir = tempfile::tempdir().expect("temp dir");
     let (_app, window) = app(dir.path());
