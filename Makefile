@@ -67,5 +67,6 @@ e2e-tests: ui build
 	  dbus-run-session -- bash tests/e2e/run.sh
 
 ## bench: speed, measured (not asserted) against the same local servers the tests use.
-bench: test-deps
+bench: test-deps build
 	cargo run --release -p dakiya-tests --bin bench-fetch
+	DAKIYA_CRASH_RUNS=100 cargo test $(CARGO_FEATURES) --workspace --test crash_safety -- --nocapture

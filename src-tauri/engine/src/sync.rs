@@ -34,6 +34,47 @@ pub struct Fetched {
     pub deleted_on_server: usize,
 }
 
+/// Messages downloaded and committed together. Each commit is one fsync, so batching is what
+/// lets a fetch keep up with the network; the batch stays small enough that a crash costs
+/// little re-download.
+const BATCH_MESSAGES: usize = 64;
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Downloaded messages not yet committed: (message number, UIDL, raw bytes).
+type Batch = Vec<(u32, String, Vec<u8>)>;
+
+/// A batch being committed on the blocking pool while the next one downloads.
+struct Commit {
+    numbers: Vec<(u32, String)>,
+    task: tokio::task::JoinHandle<Result<Vec<Option<MessageSummary>>>>,
+}
+
+fn commit(store: &Arc<Store>, account_id: i64, batch: Batch) -> Commit {
+    let numbers = batch
+        .iter()
+        .map(|(number, uidl, _)| (*number, uidl.clone()))
+        .collect();
+    let store = Arc::clone(store);
+    let task = tokio::task::spawn_blocking(move || {
+        let envelopes: Vec<mime::Envelope> = batch
+            .iter()
+            .map(|(_, _, raw)| mime::envelope(raw))
+            .collect();
+        let messages: Vec<NewMessage<'_>> = batch
+            .iter()
+            .zip(&envelopes)
+            .map(|((_, uidl, raw), envelope)| NewMessage {
+                account_id,
+                uidl,
+                raw,
+                envelope,
+            })
+            .collect();
+        store.insert_downloaded(&messages)
+    });
+    Commit { numbers, task }
+}
+
 pub async fn fetch(
     store: Arc<Store>,
     account: &Account,
@@ -60,27 +101,41 @@ pub async fn fetch(
         .collect();
     let total = u32::try_from(wanted.len()).unwrap_or(u32::MAX);
     let delete = settings.pop3_mode == Pop3Mode::DeleteAfterDownload;
-    let mut fetched = Fetched {
-        account_id: account.id,
-        ..Fetched::default()
+    let mut run = Run {
+        session: &mut session,
+        delete,
+        fetched: Fetched::default(),
+        deleted: Vec::new(),
     };
-    let mut deleted = Vec::new();
+    run.fetched.account_id = account.id;
     progress(FetchProgress {
         account_id: account.id,
         current: 0,
         total,
     });
 
+    let mut batch: Batch = Vec::new();
+    let mut batch_bytes = 0;
+    let mut pending: Option<Commit> = None;
     for (done, (number, uidl)) in wanted.into_iter().enumerate() {
         let size = sizes.get(number).copied().unwrap_or(0);
-        let raw = session.retr(*number, size).await?;
-        let summary = store_message(Arc::clone(&store), account.id, uidl.clone(), raw).await?;
-        // The bytes are committed: only now may the server forget the message.
-        if delete {
-            session.dele(*number).await?;
-            deleted.push(uidl.clone());
+        let raw = match run.session.retr(*number, size).await {
+            Ok(raw) => raw,
+            Err(error) => {
+                // Keep what already arrived; the broken session deletes nothing more.
+                run.delete = false;
+                run.finish(pending.take()).await?;
+                run.finish(Some(commit(&store, account.id, batch))).await?;
+                return Err(error);
+            }
+        };
+        batch_bytes += raw.len();
+        batch.push((*number, uidl.clone(), raw));
+        if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES {
+            run.finish(pending.take()).await?;
+            pending = Some(commit(&store, account.id, std::mem::take(&mut batch)));
+            batch_bytes = 0;
         }
-        fetched.new_messages.extend(summary);
         let current = u32::try_from(done + 1).unwrap_or(u32::MAX);
         progress(FetchProgress {
             account_id: account.id,
@@ -88,41 +143,59 @@ pub async fn fetch(
             total,
         });
     }
+    run.finish(pending.take()).await?;
+    run.finish(Some(commit(&store, account.id, batch))).await?;
 
     if delete {
         // Stored by an earlier session that ended before its QUIT took effect.
         for (number, uidl) in &on_server {
             if stored.contains_key(uidl) {
-                session.dele(*number).await?;
-                deleted.push(uidl.clone());
+                run.session.dele(*number).await?;
+                run.deleted.push(uidl.clone());
             }
         }
     }
+    let Run {
+        fetched: mut result,
+        deleted,
+        ..
+    } = run;
     session.quit().await?;
 
     if !deleted.is_empty() {
-        fetched.deleted_on_server = deleted.len();
+        result.deleted_on_server = deleted.len();
         let account_id = account.id;
         tokio::task::spawn_blocking(move || store.mark_deleted_on_server(account_id, &deleted))
             .await??;
     }
-    Ok(fetched)
+    Ok(result)
 }
 
-async fn store_message(
-    store: Arc<Store>,
-    account_id: i64,
-    uidl: String,
-    raw: Vec<u8>,
-) -> Result<Option<MessageSummary>> {
-    tokio::task::spawn_blocking(move || {
-        let envelope = mime::envelope(&raw);
-        store.insert_downloaded(&NewMessage {
-            account_id,
-            uidl: &uidl,
-            raw: &raw,
-            envelope: &envelope,
-        })
-    })
-    .await?
+/// The state of one fetch between batches.
+struct Run<'s> {
+    session: &'s mut Pop3Session,
+    delete: bool,
+    fetched: Fetched,
+    deleted: Vec<String>,
+}
+
+impl Run<'_> {
+    /// Waits for a batch's commit; only then, in delete mode, asks the server to delete it.
+    async fn finish(&mut self, commit: Option<Commit>) -> Result<()> {
+        let Some(commit) = commit else { return Ok(()) };
+        if commit.numbers.is_empty() {
+            return Ok(());
+        }
+        let summaries = commit.task.await??;
+        self.fetched
+            .new_messages
+            .extend(summaries.into_iter().flatten());
+        if self.delete {
+            for (number, uidl) in commit.numbers {
+                self.session.dele(number).await?;
+                self.deleted.push(uidl);
+            }
+        }
+        Ok(())
+    }
 }

@@ -61,60 +61,19 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
 }
 
 impl Store {
-    /// Stores the raw bytes, the list row and the UIDL in one committed transaction.
-    /// Returns `None` when this UIDL was already stored (a resumed fetch), storing nothing.
-    pub fn insert_downloaded(&self, message: &NewMessage<'_>) -> Result<Option<MessageSummary>> {
-        let envelope = message.envelope;
+    /// Stores each message's raw bytes, list row and UIDL, all in one committed transaction:
+    /// when this returns, every one of them is durable (and may be deleted from the server).
+    /// A UIDL already stored (a resumed fetch) stores nothing and yields `None` in its place.
+    pub fn insert_downloaded(
+        &self,
+        messages: &[NewMessage<'_>],
+    ) -> Result<Vec<Option<MessageSummary>>> {
         let received_at = now_unix();
-        let size = i64::try_from(message.raw.len()).unwrap_or(i64::MAX);
         self.write(|tx| {
-            let known: Option<i64> = tx
-                .query_row(
-                    "SELECT 1 FROM pop3_uidls WHERE account_id = ?1 AND uidl = ?2",
-                    params![message.account_id, message.uidl],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            if known.is_some() {
-                return Ok(None);
-            }
-            tx.execute(
-                "INSERT INTO messages (account_id, received_at, sort_date, header_date, from_name,
-                     from_address, subject, message_id, size, parse_failed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    message.account_id,
-                    received_at,
-                    envelope.date.unwrap_or(received_at),
-                    envelope.date,
-                    envelope.from_name,
-                    envelope.from_address,
-                    envelope.subject,
-                    envelope.message_id,
-                    size,
-                    envelope.parse_failed,
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)",
-                params![id, message.raw],
-            )?;
-            tx.execute(
-                "INSERT INTO pop3_uidls (account_id, uidl, message_id, stored_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![message.account_id, message.uidl, id, received_at],
-            )?;
-            Ok(Some(MessageSummary {
-                id,
-                account_id: message.account_id,
-                from_name: envelope.from_name.clone(),
-                from_address: envelope.from_address.clone(),
-                subject: envelope.subject.clone(),
-                date: envelope.date,
-                is_read: false,
-                parse_failed: envelope.parse_failed,
-            }))
+            messages
+                .iter()
+                .map(|message| insert_one(tx, message, received_at))
+                .collect()
         })
     }
 
@@ -211,4 +170,54 @@ impl Store {
         }
         Ok(())
     }
+}
+
+fn insert_one(
+    tx: &rusqlite::Transaction<'_>,
+    message: &NewMessage<'_>,
+    received_at: i64,
+) -> Result<Option<MessageSummary>> {
+    let envelope = message.envelope;
+    let known: Option<i64> = tx
+        .prepare_cached("SELECT 1 FROM pop3_uidls WHERE account_id = ?1 AND uidl = ?2")?
+        .query_row(params![message.account_id, message.uidl], |row| row.get(0))
+        .optional()?;
+    if known.is_some() {
+        return Ok(None);
+    }
+    let size = i64::try_from(message.raw.len()).unwrap_or(i64::MAX);
+    tx.prepare_cached(
+        "INSERT INTO messages (account_id, received_at, sort_date, header_date, from_name,
+             from_address, subject, message_id, size, parse_failed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        message.account_id,
+        received_at,
+        envelope.date.unwrap_or(received_at),
+        envelope.date,
+        envelope.from_name,
+        envelope.from_address,
+        envelope.subject,
+        envelope.message_id,
+        size,
+        envelope.parse_failed,
+    ])?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)")?
+        .execute(params![id, message.raw])?;
+    tx.prepare_cached(
+        "INSERT INTO pop3_uidls (account_id, uidl, message_id, stored_at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![message.account_id, message.uidl, id, received_at])?;
+    Ok(Some(MessageSummary {
+        id,
+        account_id: message.account_id,
+        from_name: envelope.from_name.clone(),
+        from_address: envelope.from_address.clone(),
+        subject: envelope.subject.clone(),
+        date: envelope.date,
+        is_read: false,
+        parse_failed: envelope.parse_failed,
+    }))
 }
