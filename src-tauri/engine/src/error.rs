@@ -59,6 +59,14 @@ pub enum ErrorReason {
     KeyringUnavailable,
     /// No password is known for this account in this session.
     PasswordMissing,
+    /// POP3 `[IN-USE]` (RFC 2449 §8): another client holds the maildrop right now.
+    MailboxInUse,
+    /// POP3 `[LOGIN-DELAY]` (RFC 2449 §8): the server allows logins only so often.
+    LoginTooSoon,
+    /// POP3 `[SYS/TEMP]` (RFC 3206): the server has a passing problem of its own.
+    ServerTemporaryFailure,
+    /// POP3 `[SYS/PERM]` (RFC 3206): the server has a lasting problem; the provider must fix it.
+    ServerPermanentFailure,
 }
 
 /// The engine's error: a kind, a sentence-sized message in English for logs and the CLI,
@@ -99,6 +107,19 @@ impl Error {
 
     pub fn kind(&self) -> ErrorKind {
         self.kind
+    }
+
+    /// Worth retrying later without asking the user anything (no new password, no new settings).
+    pub fn is_transient(&self) -> bool {
+        self.kind.is_transient()
+            || matches!(
+                self.reason,
+                Some(
+                    ErrorReason::MailboxInUse
+                        | ErrorReason::LoginTooSoon
+                        | ErrorReason::ServerTemporaryFailure
+                )
+            )
     }
 
     pub fn reason(&self) -> Option<&ErrorReason> {

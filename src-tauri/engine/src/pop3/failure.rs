@@ -56,21 +56,26 @@ pub(super) fn from_login(error: async_pop::Error) -> Error {
         .strip_prefix('[')
         .and_then(|rest| rest.split_once(']'))
         .map(|(code, _)| code);
-    let not_credentials = code.is_some_and(|code| {
-        ["IN-USE", "LOGIN-DELAY", "SYS/TEMP", "SYS/PERM"]
-            .iter()
-            .any(|known| code.eq_ignore_ascii_case(known))
+    let reason = code.and_then(|code| {
+        let code = code.to_ascii_uppercase();
+        match code.as_str() {
+            "IN-USE" => Some(ErrorReason::MailboxInUse),
+            "LOGIN-DELAY" => Some(ErrorReason::LoginTooSoon),
+            "SYS/TEMP" => Some(ErrorReason::ServerTemporaryFailure),
+            "SYS/PERM" => Some(ErrorReason::ServerPermanentFailure),
+            _ => None,
+        }
     });
-    if not_credentials {
-        Error::new(
+    match reason {
+        Some(reason) => Error::new(
             ErrorKind::Protocol,
             format!("the POP3 server cannot log you in now: {text}"),
         )
-    } else {
-        Error::new(
+        .with_reason(reason),
+        None => Error::new(
             ErrorKind::Auth,
             format!("the POP3 server refused the user name or password: {text}"),
-        )
+        ),
     }
 }
 

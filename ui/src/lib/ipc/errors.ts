@@ -28,6 +28,10 @@ const reasonKeys: Record<ErrorReason, MessageKey> = {
   databaseTooNew: "error.reason.databaseTooNew",
   keyringUnavailable: "error.reason.keyringUnavailable",
   passwordMissing: "error.reason.passwordMissing",
+  mailboxInUse: "error.reason.mailboxInUse",
+  loginTooSoon: "error.reason.loginTooSoon",
+  serverTemporaryFailure: "error.reason.serverTemporaryFailure",
+  serverPermanentFailure: "error.reason.serverPermanentFailure",
 };
 
 function isKind(value: unknown): value is ErrorKind {

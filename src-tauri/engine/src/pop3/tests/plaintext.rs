@@ -201,6 +201,14 @@ async fn in_use_is_not_an_auth_error() {
     .unwrap();
     let error = session.login("asha", "right").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
+    assert_eq!(
+        error.reason(),
+        Some(&crate::error::ErrorReason::MailboxInUse)
+    );
+    assert!(
+        error.is_transient(),
+        "an [IN-USE] maildrop is worth retrying later"
+    );
     server.await.unwrap();
 }
 
