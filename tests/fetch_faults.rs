@@ -96,7 +96,7 @@ async fn nonsense_reply_is_a_protocol_error() {
 #[tokio::test]
 async fn an_interrupted_fetch_resumes_without_duplicates() {
     let server = FakePop3::start(messages(), 2, Fault::HangUpMidMessage).await;
-    let healthy = FakePop3::start(messages(), 0, Fault::Nonsense).await;
+    let healthy = FakePop3::start(messages(), 0, Fault::None).await;
     let dir = tempfile::tempdir().unwrap();
     let (engine, account) = engine_for(server.port, dir.path()).await;
     assert!(engine.fetch(account, &|_| {}).await.is_err());
@@ -121,4 +121,38 @@ async fn an_interrupted_fetch_resumes_without_duplicates() {
         .collect();
     subjects.sort();
     assert_eq!(subjects, ["fake 1", "fake 2", "fake 3"]);
+}
+
+/// RFC 1939 §6: a session that ends without QUIT deletes nothing. The messages are stored, the
+/// server still has them, and the next session deletes them (without storing them twice).
+#[tokio::test]
+async fn a_disconnect_between_dele_and_quit_is_repaired_next_time() {
+    let server = FakePop3::start(messages(), 0, Fault::DropInsteadOfQuit).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = engine_for(server.port, dir.path()).await;
+    let error = engine.fetch(account, &|_| {}).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Network, "{}", error.chain());
+    assert_eq!(engine.list_messages(None, 0, 10).await.unwrap().len(), 3);
+    assert_eq!(server.remaining(), 3, "a dropped session must not delete");
+
+    server.set_fault(Fault::None);
+    let fetched = engine.fetch(account, &|_| {}).await.unwrap();
+    assert_eq!(fetched.new_messages.len(), 0);
+    assert_eq!(fetched.deleted_on_server, 3);
+    assert_eq!(server.remaining(), 0);
+    assert_eq!(engine.list_messages(None, 0, 10).await.unwrap().len(), 3);
+}
+
+/// A reply line without an end must become an error within the deadline, not a memory leak.
+#[tokio::test]
+async fn an_endless_reply_line_is_an_error_not_a_hang() {
+    let server = FakePop3::start(messages(), 0, Fault::EndlessUidlLine).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = engine_for(server.port, dir.path()).await;
+    let started = Instant::now();
+    let error = engine.fetch(account, &|_| {}).await.unwrap_err();
+    // Lines are capped at 64 KiB (async-pop's reader), so this fails long before the deadline.
+    assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(engine.list_messages(None, 0, 10).await.unwrap().is_empty());
 }

@@ -1,71 +1,128 @@
 //! A scripted POP3 server for the faults Dovecot cannot make: hanging up mid-message, stalling,
-//! answering nonsense. Plain TCP on 127.0.0.1 (the account uses `PlaintextDangerous`).
+//! answering nonsense or with endless lines, dropping the connection instead of answering QUIT.
+//! Plain TCP on 127.0.0.1 (the account uses `PlaintextDangerous`). Like a real server, it keeps
+//! one maildrop across connections and removes DELE'd messages only when QUIT succeeds
+//! (RFC 1939 §6).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-/// How the server misbehaves once the client sends `RETR <fault_at>`.
+/// How the server misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// Sends half the message, then closes the connection.
+    /// A well-behaved server.
+    None,
+    /// On `RETR <fault_at>`: sends half the message, then closes the connection.
     HangUpMidMessage,
-    /// Sends half the message, then goes silent (but keeps the connection open).
+    /// On `RETR <fault_at>`: sends half the message, then goes silent.
     StallMidMessage,
-    /// Answers the RETR with a line that is not POP3.
+    /// On `RETR <fault_at>`: answers with a line that is not POP3.
     Nonsense,
+    /// Answers UIDL with a line of several MiB and no line end in sight.
+    EndlessUidlLine,
+    /// Closes the connection when QUIT arrives, so no deletion is committed.
+    DropInsteadOfQuit,
 }
 
-/// Messages the fake maildrop holds; `fault_at` is the 1-based number whose RETR misbehaves.
+/// Messages on the server, `None` once deleted by a committed session.
+type Maildrop = Arc<Mutex<Vec<Option<Vec<u8>>>>>;
+
 pub struct FakePop3 {
     pub port: u16,
+    maildrop: Maildrop,
+    fault: Arc<Mutex<Fault>>,
 }
 
 impl FakePop3 {
+    /// `fault_at` is the 1-based number whose RETR misbehaves (for the RETR faults).
     pub async fn start(messages: Vec<Vec<u8>>, fault_at: u32, fault: Fault) -> FakePop3 {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("address").port();
+        let maildrop: Maildrop = Arc::new(Mutex::new(messages.into_iter().map(Some).collect()));
+        let fault = Arc::new(Mutex::new(fault));
+        let (shared, shared_fault) = (Arc::clone(&maildrop), Arc::clone(&fault));
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let messages = messages.clone();
+                let maildrop = Arc::clone(&shared);
+                let fault = *shared_fault.lock().expect("fault");
                 tokio::spawn(async move {
-                    let _ = serve(stream, messages, fault_at, fault).await;
+                    let _ = serve(stream, maildrop, fault_at, fault).await;
                 });
             }
         });
-        FakePop3 { port }
+        FakePop3 {
+            port,
+            maildrop,
+            fault,
+        }
+    }
+
+    /// How the next connections behave.
+    pub fn set_fault(&self, fault: Fault) {
+        *self.fault.lock().expect("fault") = fault;
+    }
+
+    /// The messages still on the server.
+    pub fn remaining(&self) -> usize {
+        self.maildrop
+            .lock()
+            .expect("maildrop")
+            .iter()
+            .flatten()
+            .count()
     }
 }
 
 async fn serve(
     stream: tokio::net::TcpStream,
-    messages: Vec<Vec<u8>>,
+    maildrop: Maildrop,
     fault_at: u32,
     fault: Fault,
 ) -> std::io::Result<()> {
+    // This session's view: the numbers of the messages present when it started.
+    let present: Vec<(usize, Vec<u8>)> = maildrop
+        .lock()
+        .expect("maildrop")
+        .iter()
+        .enumerate()
+        .filter_map(|(index, message)| message.clone().map(|m| (index, m)))
+        .collect();
+    let mut deleted: Vec<usize> = Vec::new();
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"+OK fake POP3 ready\r\n").await?;
     while let Some(line) = lines.next_line().await? {
         let mut words = line.split_whitespace();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
-        let argument: u32 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+        let argument: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+        let message = argument.checked_sub(1).and_then(|index| present.get(index));
         match verb.as_str() {
             "CAPA" => write.write_all(b"+OK\r\nUSER\r\nUIDL\r\n.\r\n").await?,
             "USER" | "PASS" | "NOOP" => write.write_all(b"+OK\r\n").await?,
             "STAT" => {
-                let size: usize = messages.iter().map(Vec::len).sum();
+                let size: usize = present.iter().map(|(_, m)| m.len()).sum();
                 write
-                    .write_all(format!("+OK {} {size}\r\n", messages.len()).as_bytes())
+                    .write_all(format!("+OK {} {size}\r\n", present.len()).as_bytes())
                     .await?;
+            }
+            "UIDL" if fault == Fault::EndlessUidlLine => {
+                write.write_all(b"+OK\r\n1 ").await?;
+                let chunk = vec![b'u'; 64 * 1024];
+                for _ in 0..128 {
+                    write.write_all(&chunk).await?;
+                }
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return Ok(());
             }
             "UIDL" | "LIST" => {
                 let mut reply = String::from("+OK\r\n");
-                for (index, message) in messages.iter().enumerate() {
-                    let number = index + 1;
+                for (number, (index, message)) in present.iter().enumerate() {
+                    let number = number + 1;
                     if verb == "UIDL" {
-                        reply.push_str(&format!("{number} fake-uid-{number}\r\n"));
+                        reply.push_str(&format!("{number} fake-uid-{index}\r\n"));
                     } else {
                         reply.push_str(&format!("{number} {}\r\n", message.len()));
                     }
@@ -74,11 +131,11 @@ async fn serve(
                 write.write_all(reply.as_bytes()).await?;
             }
             "RETR" => {
-                let Some(message) = messages.get(argument as usize - 1) else {
+                let Some((_, message)) = message else {
                     write.write_all(b"-ERR no such message\r\n").await?;
                     continue;
                 };
-                if argument == fault_at {
+                if argument == fault_at as usize {
                     let half = &message[..message.len() / 2];
                     match fault {
                         Fault::HangUpMidMessage => {
@@ -96,14 +153,30 @@ async fn serve(
                             write.write_all(b"HELLO I AM NOT POP3\r\n").await?;
                             continue;
                         }
+                        _ => {}
                     }
                 }
                 write.write_all(b"+OK\r\n").await?;
                 write.write_all(&dot_stuff(message)).await?;
                 write.write_all(b".\r\n").await?;
             }
-            "DELE" => write.write_all(b"+OK deleted\r\n").await?,
+            "DELE" => match message {
+                Some((index, _)) => {
+                    deleted.push(*index);
+                    write.write_all(b"+OK deleted\r\n").await?;
+                }
+                None => write.write_all(b"-ERR no such message\r\n").await?,
+            },
             "QUIT" => {
+                if fault == Fault::DropInsteadOfQuit {
+                    return Ok(());
+                }
+                {
+                    let mut committed = maildrop.lock().expect("maildrop");
+                    for index in &deleted {
+                        committed[*index] = None;
+                    }
+                }
                 write.write_all(b"+OK bye\r\n").await?;
                 return Ok(());
             }
