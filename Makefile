@@ -68,5 +68,7 @@ e2e-tests: ui build
 
 ## bench: speed, measured (not asserted) against the same local servers the tests use.
 bench: test-deps build
-	cargo run --release -p dakiya-tests --bin bench-fetch
+	@bash tools/ensure-packages.sh fetchmail time
+	cargo build --release -p dakiya-engine -p dakiya-tests --bins
+	./target/release/bench-fetch
 	DAKIYA_CRASH_RUNS=100 cargo test $(CARGO_FEATURES) --workspace --test crash_safety -- --nocapture
