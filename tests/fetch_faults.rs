@@ -41,6 +41,7 @@ async fn engine_for(port: u16, dir: &std::path::Path) -> (Engine, i64) {
         email: "fault@dakiya.test".into(),
         pop3: server.clone(),
         pop3_mode: Pop3Mode::DeleteAfterDownload,
+        keep_days: None,
         smtp: server,
         trusted_certificate: None,
     };

@@ -23,6 +23,7 @@ fn settings(port: u16, security: Security) -> AccountSettings {
         email: "fault@dakiya.test".into(),
         pop3: server.clone(),
         pop3_mode: Pop3Mode::KeepOnServer,
+        keep_days: None,
         smtp: server,
         trusted_certificate: None,
     }

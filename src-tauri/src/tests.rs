@@ -224,10 +224,19 @@ fn a_store_too_new_is_reported_by_every_command() {
 fn export_bindings() {
     use ts_rs::TS;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/ipc/bindings");
+    // Start empty, so a type that is no longer exported leaves no stale file behind.
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            if entry.path().extension().is_some_and(|ext| ext == "ts") {
+                std::fs::remove_file(entry.path()).expect("an old binding is removed");
+            }
+        }
+    }
     let config = ts_rs::Config::new()
         .with_out_dir(&dir)
         .with_large_int("number");
     let results = [
+        dakiya_engine::AccountSettings::export_all(&config),
         crate::state::AppState::export_all(&config),
         dakiya_engine::ConnectionReport::export_all(&config),
         dakiya_engine::SendReport::export_all(&config),

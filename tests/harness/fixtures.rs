@@ -41,6 +41,7 @@ pub fn account_settings(
             username: mailbox.username.clone(),
         },
         pop3_mode: mode,
+        keep_days: None,
         smtp: ServerSettings {
             host: servers.host().into(),
             port: smtp_port,
@@ -81,6 +82,11 @@ impl User {
             engine,
             _data: data,
         }
+    }
+
+    /// Where this user's engine keeps its data.
+    pub fn data_dir(&self) -> &Path {
+        self._data.path()
     }
 
     /// The settings a user would type, trusting the per-run CA.

@@ -12,7 +12,7 @@ use crate::account::{Account, Pop3Mode};
 use crate::error::Result;
 use crate::mime;
 use crate::pop3::{Pop3Session, Timeouts};
-use crate::store::{MessageSummary, NewMessage, Store};
+use crate::store::{now_unix, MessageSummary, NewMessage, Store};
 
 /// "n of N" while a fetch runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,13 +146,19 @@ pub async fn fetch(
     run.finish(pending.take()).await?;
     run.finish(Some(commit(&store, account.id, batch))).await?;
 
-    if delete {
-        // Stored by an earlier session that ended before its QUIT took effect.
-        for (number, uidl) in &on_server {
-            if stored.contains_key(uidl) {
-                run.session.dele(*number).await?;
-                run.deleted.push(uidl.clone());
-            }
+    // Messages stored by an earlier session that the policy now removes from the server: in
+    // delete mode every one (its QUIT never took effect), in keep mode those past their days.
+    let expired_before = settings
+        .keep_days
+        .map(|days| now_unix() - i64::from(days) * 86_400);
+    for (number, uidl) in &on_server {
+        let Some(state) = stored.get(uidl) else {
+            continue;
+        };
+        let expired = expired_before.is_some_and(|cutoff| state.stored_at <= cutoff);
+        if delete || expired {
+            run.session.dele(*number).await?;
+            run.deleted.push(uidl.clone());
         }
     }
     let Run {

@@ -42,6 +42,22 @@ describe("validate", () => {
     expect(settings.trustedCertificate).toBeNull();
   });
 
+  it("keeps days only in keep mode, and only whole days from 1", () => {
+    const form = emptyForm();
+    form.email = "asha@example.com";
+    form.pop3 = { host: "pop.example.com", port: 995, security: "tls", username: "asha" };
+    form.smtp = { host: "smtp.example.com", port: 465, security: "tls", username: "asha" };
+    form.keepDays = 0;
+    expect(validate(form)).toEqual([{ type: "keepDays" }]);
+    form.keepDays = 14;
+    expect(validate(form)).toEqual([]);
+    expect(toSettings(form, null).keepDays).toBe(14);
+    form.pop3Mode = "deleteAfterDownload";
+    form.keepDays = 0;
+    expect(validate(form)).toEqual([]);
+    expect(toSettings(form, null).keepDays).toBeNull();
+  });
+
   it("rejects an address without @", () => {
     const form = emptyForm();
     form.email = "asha";

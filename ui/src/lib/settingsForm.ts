@@ -11,6 +11,8 @@ export type AccountForm = {
   email: string;
   pop3: ServerForm;
   pop3Mode: Pop3Mode;
+  /** Keep mode only: days after download before the server copy is deleted; null = never. */
+  keepDays: number | null;
   smtp: ServerForm;
 };
 
@@ -19,7 +21,8 @@ export type FieldId = "email" | "pop3Host" | "pop3Username" | "smtpHost";
 export type Problem =
   | { type: "required"; fields: FieldId[] }
   | { type: "email" }
-  | { type: "port"; server: ServerKind };
+  | { type: "port"; server: ServerKind }
+  | { type: "keepDays" };
 
 const defaultPorts: Record<ServerKind, Record<Security, number>> = {
   pop3: { tls: 995, startTls: 110, plaintextDangerous: 110 },
@@ -53,6 +56,7 @@ export function emptyForm(): AccountForm {
     email: "",
     pop3: { host: "", port: 995, security: "tls", username: "" },
     pop3Mode: "keepOnServer",
+    keepDays: null,
     smtp: { host: "", port: 465, security: "tls", username: "" },
   };
 }
@@ -64,12 +68,18 @@ export function formFromAccount(account: Account | null): AccountForm {
     email: account.email,
     pop3: { ...account.pop3 },
     pop3Mode: account.pop3Mode,
+    keepDays: account.keepDays,
     smtp: { ...account.smtp },
   };
 }
 
 function validPort(port: number | null): port is number {
   return typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
+/** Empty (keep forever) or a whole number of days from 1 on. */
+function validKeepDays(days: number | null): boolean {
+  return days === null || (Number.isInteger(days) && days >= 1 && days <= 36500);
 }
 
 export function validate(form: AccountForm): Problem[] {
@@ -83,6 +93,7 @@ export function validate(form: AccountForm): Problem[] {
   if (form.email.trim() !== "" && !/^[^\s@]+@[^\s@]+$/.test(form.email.trim())) problems.push({ type: "email" });
   if (!validPort(form.pop3.port)) problems.push({ type: "port", server: "pop3" });
   if (!validPort(form.smtp.port)) problems.push({ type: "port", server: "smtp" });
+  if (form.pop3Mode === "keepOnServer" && !validKeepDays(form.keepDays)) problems.push({ type: "keepDays" });
   return problems;
 }
 
@@ -99,6 +110,7 @@ export function toSettings(form: AccountForm, trustedCertificate: TrustedCertifi
     email: form.email.trim(),
     pop3: server(form.pop3),
     pop3Mode: form.pop3Mode,
+    keepDays: form.pop3Mode === "keepOnServer" ? form.keepDays : null,
     smtp: server(form.smtp),
     trustedCertificate,
   };

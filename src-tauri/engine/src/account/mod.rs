@@ -93,6 +93,10 @@ pub struct AccountSettings {
     pub email: String,
     pub pop3: ServerSettings,
     pub pop3_mode: Pop3Mode,
+    /// In keep mode: delete a message from the server this many days after it was downloaded
+    /// (Thunderbird's "leave messages on server at most N days"). `None` keeps them forever.
+    #[serde(default)]
+    pub keep_days: Option<u32>,
     pub smtp: ServerSettings,
     /// One extra CA or self-signed server certificate trusted for this account's servers only.
     pub trusted_certificate: Option<TrustedCertificate>,
@@ -108,6 +112,11 @@ impl AccountSettings {
         if self.display_name.chars().any(char::is_control) || email.chars().any(char::is_control) {
             return Err(Error::config(
                 "the name or address contains control characters",
+            ));
+        }
+        if self.keep_days == Some(0) {
+            return Err(Error::config(
+                "keep messages on the server for at least one day",
             ));
         }
         self.pop3.validate("POP3")?;

@@ -129,6 +129,7 @@ mod tests {
             email: "asha@example.org".into(),
             pop3: server.clone(),
             pop3_mode: Pop3Mode::KeepOnServer,
+            keep_days: None,
             smtp: server,
             trusted_certificate: None,
         }

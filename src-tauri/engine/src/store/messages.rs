@@ -42,6 +42,8 @@ pub struct NewMessage<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UidlState {
     pub deleted_on_server: bool,
+    /// When the message was committed locally (Unix seconds): its age for "keep N days".
+    pub stored_at: i64,
 }
 
 const SUMMARY_COLUMNS: &str =
@@ -80,15 +82,15 @@ impl Store {
     /// Every UIDL of this account that is safely stored.
     pub fn stored_uidls(&self, account_id: i64) -> Result<HashMap<String, UidlState>> {
         self.read(|connection| {
-            let mut statement = connection
-                .prepare("SELECT uidl, deleted_on_server FROM pop3_uidls WHERE account_id = ?1")?;
+            let mut statement = connection.prepare(
+                "SELECT uidl, deleted_on_server, stored_at FROM pop3_uidls WHERE account_id = ?1",
+            )?;
             let rows = statement.query_map([account_id], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    UidlState {
-                        deleted_on_server: row.get(1)?,
-                    },
-                ))
+                let state = UidlState {
+                    deleted_on_server: row.get(1)?,
+                    stored_at: row.get(2)?,
+                };
+                Ok((row.get::<_, String>(0)?, state))
             })?;
             Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
         })

@@ -134,7 +134,7 @@ fn refused(path: &Path, error: rusqlite::Error) -> Error {
     .with_source(error)
 }
 
-pub(crate) fn now_unix() -> i64 {
+pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| {

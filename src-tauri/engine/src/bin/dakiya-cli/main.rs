@@ -110,6 +110,9 @@ struct AccountArgs {
     pop3_user: Option<String>,
     #[arg(long, value_enum, default_value = "keep")]
     pop3_mode: ModeArg,
+    /// In keep mode: delete messages from the server this many days after download.
+    #[arg(long)]
+    keep_days: Option<u32>,
     #[arg(long)]
     smtp_host: String,
     #[arg(long, value_enum, default_value = "starttls")]
@@ -164,6 +167,7 @@ fn settings(args: AccountArgs) -> Result<AccountSettings, Error> {
             ModeArg::Keep => Pop3Mode::KeepOnServer,
             ModeArg::Delete => Pop3Mode::DeleteAfterDownload,
         },
+        keep_days: args.keep_days,
         smtp: ServerSettings {
             host: args.smtp_host,
             port: args.smtp_port.unwrap_or(smtp_security.default_smtp_port()),

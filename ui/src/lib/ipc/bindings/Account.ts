@@ -10,7 +10,12 @@ export type Account = { id: number,
 /**
  * The name shown to recipients, e.g. "Asha Rao" or "आशा राव".
  */
-displayName: string, email: string, pop3: ServerSettings, pop3Mode: Pop3Mode, smtp: ServerSettings, 
+displayName: string, email: string, pop3: ServerSettings, pop3Mode: Pop3Mode, 
+/**
+ * In keep mode: delete a message from the server this many days after it was downloaded
+ * (Thunderbird's "leave messages on server at most N days"). `None` keeps them forever.
+ */
+keepDays: number | null, smtp: ServerSettings, 
 /**
  * One extra CA or self-signed server certificate trusted for this account's servers only.
  */

@@ -1,0 +1,67 @@
+//! What happens on the server after download, per account policy, against the real Dovecot.
+//! (Keep and delete modes themselves are in `mail_roundtrip.rs`.)
+
+use dakiya_engine::{FetchProgress, Pop3Mode, Security};
+use dakiya_tests::fixtures::User;
+
+const NO_PROGRESS: &(dyn Fn(FetchProgress) + Send + Sync) = &|_| {};
+const DAY: i64 = 86_400;
+
+/// Moves the local download time of these messages `days` into the past, as if they had been
+/// fetched then.
+fn age_downloads(user: &User, subjects: &[&str], days: i64) {
+    let store = rusqlite::Connection::open(user.data_dir().join("mail.sqlite3")).unwrap();
+    for subject in subjects {
+        let changed = store
+            .execute(
+                "UPDATE pop3_uidls SET stored_at = stored_at - ?1
+                 WHERE message_id IN (SELECT id FROM messages WHERE subject = ?2)",
+                rusqlite::params![days * DAY, subject],
+            )
+            .unwrap();
+        assert_eq!(changed, 1, "{subject} is not stored");
+    }
+}
+
+#[tokio::test]
+async fn keep_at_most_n_days_deletes_only_what_is_older() {
+    let user = User::new("keepdays", "pw");
+    for subject in ["old one", "old two", "fresh"] {
+        user.mailbox
+            .deliver_raw(format!("Subject: {subject}\r\n\r\n{subject}\r\n").as_bytes());
+    }
+    let mut settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
+    settings.keep_days = Some(7);
+    let account = user.add_account(settings).await;
+
+    let first = user.engine.fetch(account.id, NO_PROGRESS).await.unwrap();
+    assert_eq!(first.new_messages.len(), 3);
+    assert_eq!(first.deleted_on_server, 0, "nothing is a week old yet");
+    assert_eq!(user.mailbox.messages().len(), 3);
+
+    age_downloads(&user, &["old one", "old two"], 8);
+    let second = user.engine.fetch(account.id, NO_PROGRESS).await.unwrap();
+    assert_eq!(second.new_messages.len(), 0);
+    assert_eq!(second.deleted_on_server, 2);
+    let left = user.mailbox.messages();
+    assert_eq!(left.len(), 1);
+    assert!(String::from_utf8_lossy(&left[0]).contains("Subject: fresh"));
+    assert_eq!(
+        user.engine.list_messages(None, 0, 10).await.unwrap().len(),
+        3,
+        "local copies stay"
+    );
+}
+
+#[tokio::test]
+async fn zero_days_is_refused_as_a_setting() {
+    let user = User::new("zerodays", "pw");
+    let mut settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
+    settings.keep_days = Some(0);
+    let error = user
+        .engine
+        .save_account(None, settings, Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), dakiya_engine::ErrorKind::Config);
+}
