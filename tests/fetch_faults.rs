@@ -42,6 +42,7 @@ async fn engine_for(port: u16, dir: &std::path::Path) -> (Engine, i64) {
         pop3: server.clone(),
         pop3_mode: Pop3Mode::DeleteAfterDownload,
         keep_days: None,
+        check_interval_minutes: None,
         smtp: server,
         trusted_certificate: None,
     };

@@ -1,7 +1,10 @@
 //! What happens on the server after download, per account policy, against the real Dovecot.
 //! (Keep and delete modes themselves are in `mail_roundtrip.rs`.)
 
-use dakiya_engine::{FetchProgress, Pop3Mode, Security};
+use std::sync::Arc;
+use std::time::Duration;
+
+use dakiya_engine::{EngineEvent, FetchProgress, Pop3Mode, Security};
 use dakiya_tests::fixtures::User;
 
 const NO_PROGRESS: &(dyn Fn(FetchProgress) + Send + Sync) = &|_| {};
@@ -64,4 +67,55 @@ async fn zero_days_is_refused_as_a_setting() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), dakiya_engine::ErrorKind::Config);
+}
+
+/// The scheduler checks at the account's interval, each check its own session, and reports new
+/// mail to subscribers (here a "minute" lasts 200 ms).
+#[tokio::test]
+async fn the_scheduler_checks_at_each_interval() {
+    let user = User::with_engine("scheduled", "pw", |engine| {
+        engine.set_scheduler_minute(Duration::from_millis(200));
+    });
+    let mut settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
+    settings.check_interval_minutes = Some(1);
+    user.add_account(settings).await;
+    let mut events = user.engine.subscribe();
+    let scheduler = tokio::spawn(Arc::clone(&user.engine).run_scheduler());
+
+    for round in 0..2 {
+        user.mailbox
+            .deliver_raw(format!("Subject: round {round}\r\n\r\nbody\r\n").as_bytes());
+        let arrived = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(EngineEvent::MailArrived { report, messages }) = events.recv().await {
+                    return (report, messages);
+                }
+            }
+        })
+        .await
+        .expect("the scheduler fetches the new message");
+        assert_eq!(arrived.0.new_messages, 1);
+        assert_eq!(arrived.1[0].subject, format!("round {round}"));
+    }
+    scheduler.abort();
+}
+
+#[tokio::test]
+async fn no_interval_means_no_scheduled_checks() {
+    let user = User::with_engine("unscheduled", "pw", |engine| {
+        engine.set_scheduler_minute(Duration::from_millis(50));
+    });
+    let mut settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
+    settings.check_interval_minutes = None;
+    user.add_account(settings).await;
+    user.mailbox.deliver_raw(b"Subject: waits\r\n\r\nbody\r\n");
+    let scheduler = tokio::spawn(Arc::clone(&user.engine).run_scheduler());
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    scheduler.abort();
+    assert!(user
+        .engine
+        .list_messages(None, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

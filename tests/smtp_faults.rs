@@ -24,6 +24,7 @@ fn settings(port: u16, security: Security) -> AccountSettings {
         pop3: server.clone(),
         pop3_mode: Pop3Mode::KeepOnServer,
         keep_days: None,
+        check_interval_minutes: None,
         smtp: server,
         trusted_certificate: None,
     }

@@ -80,9 +80,14 @@ pub fn run() {
         .init();
     let shell = Shell::open(data_dir_argument());
     let webview_data = shell.webview_data_dir();
+    let engine = shell.engine().ok();
     let result = with_commands(tauri::Builder::default())
         .setup(move |app| {
             open_main_window(app.handle(), webview_data.clone())?;
+            if let Some(engine) = engine.clone() {
+                tauri::async_runtime::spawn(events::forward(app.handle().clone(), engine.clone()));
+                tauri::async_runtime::spawn(engine.run_scheduler());
+            }
             Ok(())
         })
         .manage(shell)

@@ -237,6 +237,7 @@ fn export_bindings() {
         .with_large_int("number");
     let results = [
         dakiya_engine::AccountSettings::export_all(&config),
+        dakiya_engine::FetchFailure::export_all(&config),
         crate::state::AppState::export_all(&config),
         dakiya_engine::ConnectionReport::export_all(&config),
         dakiya_engine::SendReport::export_all(&config),

@@ -1,6 +1,7 @@
 //! Engines and accounts wired to the test servers, so each test reads as the user's story.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use dakiya_engine::{
     Account, AccountSettings, Engine, PasswordStorage, Passwords, Pop3Mode, Security,
@@ -42,6 +43,7 @@ pub fn account_settings(
         },
         pop3_mode: mode,
         keep_days: None,
+        check_interval_minutes: None,
         smtp: ServerSettings {
             host: servers.host().into(),
             port: smtp_port,
@@ -66,20 +68,27 @@ pub fn passwords(mailbox: &Mailbox) -> Passwords {
 pub struct User {
     pub servers: &'static MailServers,
     pub mailbox: Mailbox,
-    pub engine: Engine,
+    /// Shared, so a test can also hand it to the scheduler.
+    pub engine: Arc<Engine>,
     _data: TempDir,
 }
 
 impl User {
     pub fn new(prefix: &str, password: &str) -> User {
+        User::with_engine(prefix, password, |_| {})
+    }
+
+    /// A user whose engine is adjusted (shorter timeouts, faster scheduler) before use.
+    pub fn with_engine(prefix: &str, password: &str, adjust: impl FnOnce(&mut Engine)) -> User {
         let servers = MailServers::shared();
         let mailbox = servers.create_mailbox(prefix, password);
         let data = tempfile::tempdir().expect("a temporary data directory");
-        let engine = engine(data.path());
+        let mut engine = engine(data.path());
+        adjust(&mut engine);
         User {
             servers,
             mailbox,
-            engine,
+            engine: Arc::new(engine),
             _data: data,
         }
     }

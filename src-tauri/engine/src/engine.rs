@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::account::secrets::{PasswordStore, Server};
 use crate::account::{Account, AccountSettings, Passwords};
 use crate::error::{Error, ErrorInfo, ErrorKind, Result};
+use crate::events::{EngineEvent, FetchFailure, FetchReport};
 use crate::mime::{self, OutgoingMessage};
 use crate::pop3::{Pop3Session, Timeouts};
 use crate::store::{MessageSummary, Store};
@@ -98,7 +99,13 @@ pub struct Engine {
     fetch_locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
     pop3_timeouts: Timeouts,
     smtp_timeout: std::time::Duration,
+    events: tokio::sync::broadcast::Sender<EngineEvent>,
+    /// How long a "minute" of the check interval lasts (shorter in tests).
+    scheduler_minute: std::time::Duration,
 }
+
+/// Events kept for a slow listener before the oldest are dropped (progress is the bulk).
+const EVENT_BACKLOG: usize = 1024;
 
 /// Where Dakiya keeps its data: `DAKIYA_DATA_DIR` if set, else the XDG data directory.
 pub fn default_data_dir() -> Result<PathBuf> {
@@ -125,12 +132,29 @@ impl Engine {
             fetch_locks: Mutex::new(HashMap::new()),
             pop3_timeouts: Timeouts::default(),
             smtp_timeout: crate::smtp::DEFAULT_TIMEOUT,
+            events: tokio::sync::broadcast::channel(EVENT_BACKLOG).0,
+            scheduler_minute: std::time::Duration::from_secs(60),
         })
     }
 
     /// Shorter deadlines, for tests of stalled servers.
     pub fn set_pop3_timeouts(&mut self, timeouts: Timeouts) {
         self.pop3_timeouts = timeouts;
+    }
+
+    /// Every fetch's progress, new mail and failures, whoever started the fetch.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<EngineEvent> {
+        self.events.subscribe()
+    }
+
+    fn emit(&self, event: EngineEvent) {
+        // No listener (the CLI, a test) is not an error.
+        let _ = self.events.send(event);
+    }
+
+    /// Makes the scheduler's minutes shorter, for tests.
+    pub fn set_scheduler_minute(&mut self, minute: std::time::Duration) {
+        self.scheduler_minute = minute;
     }
 
     /// A shorter SMTP deadline, for tests of stalled servers.
@@ -280,7 +304,8 @@ impl Engine {
         Arc::clone(locks.entry(account_id).or_default())
     }
 
-    /// Downloads new mail for one account into the store.
+    /// Downloads new mail for one account into the store, reporting to `progress` and to every
+    /// subscriber.
     pub async fn fetch(
         &self,
         account_id: i64,
@@ -288,16 +313,69 @@ impl Engine {
     ) -> Result<Fetched> {
         let lock = self.fetch_lock(account_id);
         let _running = lock.lock().await;
-        let account = self.account(account_id).await?;
-        let password = self.passwords.get(account_id, Server::Pop3)?;
-        sync::fetch(
-            Arc::clone(&self.store),
-            &account,
-            &password,
-            self.pop3_timeouts.clone(),
-            progress,
-        )
-        .await
+        let report_progress = |step: FetchProgress| {
+            progress(step);
+            self.emit(EngineEvent::FetchProgress(step));
+        };
+        let result = async {
+            let account = self.account(account_id).await?;
+            let password = self.passwords.get(account_id, Server::Pop3)?;
+            let timeouts = self.pop3_timeouts.clone();
+            sync::fetch(
+                Arc::clone(&self.store),
+                &account,
+                &password,
+                timeouts,
+                &report_progress,
+            )
+            .await
+        }
+        .await;
+        match &result {
+            Ok(fetched) if !fetched.new_messages.is_empty() => {
+                self.emit(EngineEvent::MailArrived {
+                    report: FetchReport::from(fetched),
+                    messages: fetched.new_messages.clone(),
+                });
+            }
+            Ok(_) => {}
+            Err(error) => self.emit(EngineEvent::FetchFailed(FetchFailure {
+                account_id,
+                error: ErrorInfo::from(error),
+            })),
+        }
+        result
+    }
+
+    /// Checks each account for mail every `check_interval_minutes` (±10 %, so that many
+    /// clients do not knock at the same moment), each check its own POP3 session. Runs until
+    /// the engine is dropped; the startup check is the caller's, so the first scheduled check
+    /// comes one interval after start.
+    pub async fn run_scheduler(self: Arc<Self>) {
+        let mut next_check: HashMap<i64, tokio::time::Instant> = HashMap::new();
+        let tick = (self.scheduler_minute / 6).max(std::time::Duration::from_millis(10));
+        loop {
+            let now = tokio::time::Instant::now();
+            let accounts = self.accounts().await.unwrap_or_default();
+            next_check.retain(|id, _| accounts.iter().any(|account| account.id == *id));
+            for account in accounts {
+                let Some(minutes) = account.settings.check_interval_minutes else {
+                    next_check.remove(&account.id);
+                    continue;
+                };
+                let interval = self.scheduler_minute.saturating_mul(minutes);
+                let due = *next_check
+                    .entry(account.id)
+                    .or_insert_with(|| now + jittered(interval));
+                if now >= due {
+                    next_check.insert(account.id, now + jittered(interval));
+                    let engine = Arc::clone(&self);
+                    // Failures reach subscribers as FetchFailed; the next check is already set.
+                    tokio::spawn(async move { engine.fetch(account.id, &|_| {}).await });
+                }
+            }
+            tokio::time::sleep(tick).await;
+        }
     }
 
     pub async fn list_messages(
@@ -344,4 +422,13 @@ fn normalised(mut settings: AccountSettings) -> AccountSettings {
         *text = text.trim().to_owned();
     }
     settings
+}
+
+/// `interval` ± 10 %, from the clock's nanoseconds: spread, not secret.
+fn jittered(interval: std::time::Duration) -> std::time::Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    let permille = 900 + nanos % 201;
+    interval.saturating_mul(permille) / 1000
 }

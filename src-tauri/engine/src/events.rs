@@ -1,7 +1,35 @@
-//! What the engine tells the outside world without being asked. The shell forwards each as a
-//! typed Tauri event; the CLI prints them.
+//! What the engine tells the outside world without being asked — about every fetch, whether
+//! the user, the startup check or the scheduler started it. The shell forwards each as a typed
+//! Tauri event and shows notifications from them.
 
 use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorInfo;
+use crate::store::MessageSummary;
+use crate::sync::FetchProgress;
+
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// "n of N" while a fetch runs.
+    FetchProgress(FetchProgress),
+    /// A fetch stored new mail (`messages`, oldest first).
+    MailArrived {
+        report: FetchReport,
+        messages: Vec<MessageSummary>,
+    },
+    /// A fetch failed; nothing it had not committed was deleted.
+    FetchFailed(FetchFailure),
+}
+
+/// Payload of a failed fetch, for the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct FetchFailure {
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
+    pub account_id: i64,
+    pub error: ErrorInfo,
+}
 
 /// After a fetch that stored new mail: the UI reloads the list, the shell notifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

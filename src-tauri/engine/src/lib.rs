@@ -20,7 +20,7 @@ pub use engine::{
     PasswordStorage, SendReport, DATA_DIR_ENV,
 };
 pub use error::{Error, ErrorInfo, ErrorKind, ErrorReason, Result};
-pub use events::FetchReport;
+pub use events::{EngineEvent, FetchFailure, FetchReport};
 pub use mime::OutgoingMessage;
 pub use store::MessageSummary;
 pub use sync::FetchProgress;

@@ -4,11 +4,9 @@ use dakiya_engine::{
     FetchProgress, FetchReport, MessageDetail, MessageSummary, OutgoingMessage, SendReport,
 };
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::State;
 
-use crate::events::MAIL_ARRIVED;
 use crate::ipc_error::{ipc, IpcError};
-use crate::notify;
 use crate::state::Shell;
 
 #[tauri::command]
@@ -20,33 +18,24 @@ pub async fn send_message(
     shell.engine()?.send(account_id, message).await.map_err(ipc)
 }
 
-/// Downloads new mail, streaming "n of N" to `on_progress`; announces new mail to every window
-/// and on the desktop.
+/// Downloads new mail, streaming "n of N" to `on_progress`. New mail is announced to every
+/// window and on the desktop by the event forwarder, as for scheduled checks.
 #[tauri::command]
-pub async fn fetch_mail<R: Runtime>(
-    app: AppHandle<R>,
+pub async fn fetch_mail(
     shell: State<'_, Shell>,
     account_id: i64,
     on_progress: Channel<FetchProgress>,
 ) -> Result<FetchReport, IpcError> {
-    let engine = shell.engine()?;
     let report_progress = move |progress: FetchProgress| {
         // The window may have gone away mid-fetch; the fetch itself must go on.
         let _ = on_progress.send(progress);
     };
-    let fetched = engine
+    let fetched = shell
+        .engine()?
         .fetch(account_id, &report_progress)
         .await
         .map_err(ipc)?;
-    let report = FetchReport::from(&fetched);
-    if report.new_messages > 0 {
-        if let Err(error) = app.emit(MAIL_ARRIVED, report) {
-            tracing::warn!("could not tell the window about new mail: {error}");
-        }
-        let language = engine.language().await.unwrap_or_default();
-        tauri::async_runtime::spawn(notify::new_mail(fetched.new_messages, language));
-    }
-    Ok(report)
+    Ok(FetchReport::from(&fetched))
 }
 
 #[tauri::command]

@@ -4,6 +4,8 @@ import { getLanguage, setLanguage, type MessageKey, type Params } from "./i18n";
 import {
   fetchMail,
   getAppState,
+  onFetchFailed,
+  onFetchProgress,
   onMailArrived,
   setLanguage as saveLanguage,
   type Account,
@@ -112,6 +114,17 @@ export async function getMail(): Promise<void> {
 export async function start(): Promise<void> {
   void onMailArrived(() => {
     app.inboxGeneration += 1;
+  });
+  // Scheduled checks run in the background; show their progress and failures too. The UI's
+  // own fetches report through their command instead.
+  void onFetchProgress((progress) => {
+    if (fetching) return;
+    app.fetch = progress.current < progress.total ? { ...progress } : null;
+  });
+  void onFetchFailed((failure) => {
+    if (fetching) return;
+    const account = accounts().find((a) => a.id === failure.accountId);
+    showError("context.fetch", failure.error, { account: account?.email ?? "" });
   });
   try {
     const state = await getAppState();

@@ -14,6 +14,8 @@ export type AccountForm = {
   /** Keep mode only: days after download before the server copy is deleted; null = never. */
   keepDays: number | null;
   smtp: ServerForm;
+  /** Minutes between automatic checks; null = only at start and on request. */
+  checkInterval: number | null;
 };
 
 export type FieldId = "email" | "pop3Host" | "pop3Username" | "smtpHost";
@@ -22,7 +24,8 @@ export type Problem =
   | { type: "required"; fields: FieldId[] }
   | { type: "email" }
   | { type: "port"; server: ServerKind }
-  | { type: "keepDays" };
+  | { type: "keepDays" }
+  | { type: "checkInterval" };
 
 const defaultPorts: Record<ServerKind, Record<Security, number>> = {
   pop3: { tls: 995, startTls: 110, plaintextDangerous: 110 },
@@ -58,6 +61,7 @@ export function emptyForm(): AccountForm {
     pop3Mode: "keepOnServer",
     keepDays: null,
     smtp: { host: "", port: 465, security: "tls", username: "" },
+    checkInterval: 10,
   };
 }
 
@@ -70,6 +74,7 @@ export function formFromAccount(account: Account | null): AccountForm {
     pop3Mode: account.pop3Mode,
     keepDays: account.keepDays,
     smtp: { ...account.smtp },
+    checkInterval: account.checkIntervalMinutes,
   };
 }
 
@@ -80,6 +85,11 @@ function validPort(port: number | null): port is number {
 /** Empty (keep forever) or a whole number of days from 1 on. */
 function validKeepDays(days: number | null): boolean {
   return days === null || (Number.isInteger(days) && days >= 1 && days <= 36500);
+}
+
+/** Empty (no automatic checks) or whole minutes from 1 to a week. */
+function validCheckInterval(minutes: number | null): boolean {
+  return minutes === null || (Number.isInteger(minutes) && minutes >= 1 && minutes <= 10080);
 }
 
 export function validate(form: AccountForm): Problem[] {
@@ -94,6 +104,7 @@ export function validate(form: AccountForm): Problem[] {
   if (!validPort(form.pop3.port)) problems.push({ type: "port", server: "pop3" });
   if (!validPort(form.smtp.port)) problems.push({ type: "port", server: "smtp" });
   if (form.pop3Mode === "keepOnServer" && !validKeepDays(form.keepDays)) problems.push({ type: "keepDays" });
+  if (!validCheckInterval(form.checkInterval)) problems.push({ type: "checkInterval" });
   return problems;
 }
 
@@ -112,6 +123,7 @@ export function toSettings(form: AccountForm, trustedCertificate: TrustedCertifi
     pop3Mode: form.pop3Mode,
     keepDays: form.pop3Mode === "keepOnServer" ? form.keepDays : null,
     smtp: server(form.smtp),
+    checkIntervalMinutes: form.checkInterval,
     trustedCertificate,
   };
 }

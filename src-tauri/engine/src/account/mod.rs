@@ -83,6 +83,11 @@ impl ServerSettings {
     }
 }
 
+/// Thunderbird's default.
+fn default_check_interval() -> Option<u32> {
+    Some(10)
+}
+
 /// An account's settings as the user edits them (no id yet, no passwords).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
@@ -98,6 +103,10 @@ pub struct AccountSettings {
     #[serde(default)]
     pub keep_days: Option<u32>,
     pub smtp: ServerSettings,
+    /// Check for new mail every this many minutes while Dakiya runs; `None`: only at start
+    /// and when asked.
+    #[serde(default = "default_check_interval")]
+    pub check_interval_minutes: Option<u32>,
     /// One extra CA or self-signed server certificate trusted for this account's servers only.
     pub trusted_certificate: Option<TrustedCertificate>,
 }
@@ -113,6 +122,9 @@ impl AccountSettings {
             return Err(Error::config(
                 "the name or address contains control characters",
             ));
+        }
+        if self.check_interval_minutes == Some(0) {
+            return Err(Error::config("check for new mail at most every minute"));
         }
         if self.keep_days == Some(0) {
             return Err(Error::config(

@@ -130,6 +130,7 @@ mod tests {
             pop3: server.clone(),
             pop3_mode: Pop3Mode::KeepOnServer,
             keep_days: None,
+            check_interval_minutes: None,
             smtp: server,
             trusted_certificate: None,
         }

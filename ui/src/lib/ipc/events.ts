@@ -1,16 +1,38 @@
 // Events pushed by the shell. Listening never throws: outside Tauri (plain
 // `vite dev`) there are simply no events.
 import { listen } from "@tauri-apps/api/event";
+import type { FetchFailure } from "./bindings/FetchFailure";
+import type { FetchProgress } from "./bindings/FetchProgress";
 import type { FetchReport } from "./bindings/FetchReport";
 
 export type Unlisten = () => void;
 
 export const MAIL_ARRIVED = "mail-arrived";
+export const FETCH_PROGRESS = "fetch-progress";
+export const FETCH_FAILED = "fetch-failed";
 
 /** Called after any fetch that stored new mail. */
 export async function onMailArrived(handler: (report: FetchReport) => void): Promise<Unlisten> {
   try {
     return await listen<FetchReport>(MAIL_ARRIVED, (event) => handler(event.payload));
+  } catch {
+    return () => {};
+  }
+}
+
+/** "n of N" for every fetch, including the scheduled checks the UI did not start. */
+export async function onFetchProgress(handler: (progress: FetchProgress) => void): Promise<Unlisten> {
+  try {
+    return await listen<FetchProgress>(FETCH_PROGRESS, (event) => handler(event.payload));
+  } catch {
+    return () => {};
+  }
+}
+
+/** A fetch failed (for the UI's own fetches the command rejects as well). */
+export async function onFetchFailed(handler: (failure: FetchFailure) => void): Promise<Unlisten> {
+  try {
+    return await listen<FetchFailure>(FETCH_FAILED, (event) => handler(event.payload));
   } catch {
     return () => {};
   }

@@ -9,6 +9,7 @@ export type { CheckOutcome } from "./bindings/CheckOutcome";
 export type { ConnectionReport } from "./bindings/ConnectionReport";
 export type { ErrorKind } from "./bindings/ErrorKind";
 export type { ErrorReason } from "./bindings/ErrorReason";
+export type { FetchFailure } from "./bindings/FetchFailure";
 export type { FetchProgress } from "./bindings/FetchProgress";
 export type { FetchReport } from "./bindings/FetchReport";
 export type { IpcError } from "./bindings/IpcError";

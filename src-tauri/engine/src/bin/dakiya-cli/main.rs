@@ -39,6 +39,8 @@ enum Command {
     Account(AccountCommand),
     /// Download new mail over POP3 (every account when none is given).
     Fetch { account: Option<i64> },
+    /// Keep checking every account at its interval, printing what arrives, until interrupted.
+    Watch,
     /// Send a plain-text message; the body is read from standard input when --body is absent.
     Send {
         #[arg(long)]
@@ -113,6 +115,9 @@ struct AccountArgs {
     /// In keep mode: delete messages from the server this many days after download.
     #[arg(long)]
     keep_days: Option<u32>,
+    /// Check for new mail every this many minutes while `dakiya-cli watch` or the app runs.
+    #[arg(long, default_value_t = 10)]
+    check_every: u32,
     #[arg(long)]
     smtp_host: String,
     #[arg(long, value_enum, default_value = "starttls")]
@@ -168,6 +173,7 @@ fn settings(args: AccountArgs) -> Result<AccountSettings, Error> {
             ModeArg::Delete => Pop3Mode::DeleteAfterDownload,
         },
         keep_days: args.keep_days,
+        check_interval_minutes: Some(args.check_every),
         smtp: ServerSettings {
             host: args.smtp_host,
             port: args.smtp_port.unwrap_or(smtp_security.default_smtp_port()),
@@ -294,6 +300,34 @@ async fn run(cli: Cli) -> Result<(), Error> {
                         r.account_id, r.new_messages
                     )
                 });
+            }
+        }
+        Command::Watch => {
+            for account in engine.accounts().await? {
+                remember_env_passwords(&engine, account.id).await?;
+            }
+            let engine = std::sync::Arc::new(engine);
+            let mut events = engine.subscribe();
+            tokio::spawn(std::sync::Arc::clone(&engine).run_scheduler());
+            // Runs until interrupted (Ctrl-C ends the process; every commit is already durable).
+            loop {
+                match events.recv().await {
+                    Ok(dakiya_engine::EngineEvent::MailArrived { report, .. }) => {
+                        print(json, &report, |r| {
+                            format!(
+                                "account {}: {} new message(s)",
+                                r.account_id, r.new_messages
+                            )
+                        });
+                    }
+                    Ok(dakiya_engine::EngineEvent::FetchFailed(failure)) => {
+                        let message = &failure.error.message;
+                        eprintln!("dakiya-cli: account {}: {message}", failure.account_id);
+                    }
+                    Ok(dakiya_engine::EngineEvent::FetchProgress(_))
+                    | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+                }
             }
         }
         Command::Send {

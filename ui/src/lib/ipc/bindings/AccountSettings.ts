@@ -17,6 +17,11 @@ displayName: string, email: string, pop3: ServerSettings, pop3Mode: Pop3Mode,
  */
 keepDays: number | null, smtp: ServerSettings, 
 /**
+ * Check for new mail every this many minutes while Dakiya runs; `None`: only at start
+ * and when asked.
+ */
+checkIntervalMinutes: number | null, 
+/**
  * One extra CA or self-signed server certificate trusted for this account's servers only.
  */
 trustedCertificate: TrustedCertificate | null, };
