@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "parse_certificate",
     "send_message",
     "fetch_mail",
+    "cancel_fetch",
     "list_messages",
     "get_message",
     "get_raw_message",

@@ -158,3 +158,36 @@ async fn an_endless_reply_line_is_an_error_not_a_hang() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(engine.list_messages(None, 0, 10).await.unwrap().is_empty());
 }
+
+/// Cancel while the server is in the middle of sending a message: the fetch ends at once, keeps
+/// what it had, and drops the connection, so the server deletes nothing.
+#[tokio::test]
+async fn cancel_mid_message_ends_promptly_and_deletes_nothing() {
+    let server = FakePop3::start(messages(), 2, Fault::StallMidMessage).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = engine_for(server.port, dir.path()).await;
+    let engine = std::sync::Arc::new(engine);
+    let canceller = std::sync::Arc::clone(&engine);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        canceller.cancel_fetch(account);
+    });
+    let started = Instant::now();
+    let fetched = engine.fetch(account, &|_| {}).await.unwrap();
+    assert!(fetched.cancelled);
+    assert!(
+        started.elapsed() < Duration::from_millis(650),
+        "cancel took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        fetched.new_messages.len(),
+        1,
+        "the message before the stall is kept"
+    );
+    assert_eq!(
+        server.remaining(),
+        3,
+        "an abandoned session deletes nothing"
+    );
+}

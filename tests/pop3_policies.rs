@@ -119,3 +119,41 @@ async fn no_interval_means_no_scheduled_checks() {
         .unwrap()
         .is_empty());
 }
+
+/// Cancel between messages in delete mode: the session ends cleanly, what was committed is
+/// deleted from the server, nothing else is, and the next fetch brings the rest.
+#[tokio::test]
+async fn cancel_keeps_what_is_committed_and_the_next_fetch_brings_the_rest() {
+    let user = User::new("cancel", "pw");
+    for n in 0..300 {
+        user.mailbox
+            .deliver_raw(format!("Subject: cancel {n}\r\n\r\nbody {n}\r\n").as_bytes());
+    }
+    let settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::DeleteAfterDownload);
+    let account = user.add_account(settings).await;
+    let engine = &user.engine;
+    let last = std::sync::Mutex::new(None);
+    let progress = |step: FetchProgress| {
+        if step.current == 100 {
+            engine.cancel_fetch(account.id);
+        }
+        *last.lock().unwrap() = Some(step);
+    };
+    let first = engine.fetch(account.id, &progress).await.unwrap();
+    assert!(first.cancelled);
+    let stored = first.new_messages.len();
+    assert!((100..300).contains(&stored), "stored {stored}");
+    assert_eq!(first.deleted_on_server, stored);
+    assert_eq!(user.mailbox.messages().len(), 300 - stored);
+    let step = last.lock().unwrap().expect("progress was reported");
+    assert_eq!(step.total, 300);
+    assert!(
+        step.bytes_done > 0 && step.bytes_done < step.bytes_total,
+        "{step:?}"
+    );
+
+    let second = engine.fetch(account.id, NO_PROGRESS).await.unwrap();
+    assert!(!second.cancelled);
+    assert_eq!(stored + second.new_messages.len(), 300);
+    assert!(user.mailbox.messages().is_empty());
+}

@@ -41,6 +41,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::parse_certificate,
         commands::send_message,
         commands::fetch_mail,
+        commands::cancel_fetch,
         commands::list_messages,
         commands::get_message,
         commands::get_raw_message,

@@ -100,6 +100,8 @@ pub struct Engine {
     pop3_timeouts: Timeouts,
     smtp_timeout: std::time::Duration,
     events: tokio::sync::broadcast::Sender<EngineEvent>,
+    /// The Cancel switch of each account's running fetch.
+    cancels: Mutex<HashMap<i64, tokio::sync::watch::Sender<bool>>>,
     /// How long a "minute" of the check interval lasts (shorter in tests).
     scheduler_minute: std::time::Duration,
 }
@@ -133,6 +135,7 @@ impl Engine {
             pop3_timeouts: Timeouts::default(),
             smtp_timeout: crate::smtp::DEFAULT_TIMEOUT,
             events: tokio::sync::broadcast::channel(EVENT_BACKLOG).0,
+            cancels: Mutex::new(HashMap::new()),
             scheduler_minute: std::time::Duration::from_secs(60),
         })
     }
@@ -313,6 +316,11 @@ impl Engine {
     ) -> Result<Fetched> {
         let lock = self.fetch_lock(account_id);
         let _running = lock.lock().await;
+        let (cancel_switch, cancel) = tokio::sync::watch::channel(false);
+        self.cancels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(account_id, cancel_switch);
         let report_progress = |step: FetchProgress| {
             progress(step);
             self.emit(EngineEvent::FetchProgress(step));
@@ -321,16 +329,23 @@ impl Engine {
             let account = self.account(account_id).await?;
             let password = self.passwords.get(account_id, Server::Pop3)?;
             let timeouts = self.pop3_timeouts.clone();
+            let cancel = sync::Cancel::new(cancel);
+            let store = Arc::clone(&self.store);
             sync::fetch(
-                Arc::clone(&self.store),
+                store,
                 &account,
                 &password,
                 timeouts,
+                cancel,
                 &report_progress,
             )
             .await
         }
         .await;
+        self.cancels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&account_id);
         match &result {
             Ok(fetched) if !fetched.new_messages.is_empty() => {
                 self.emit(EngineEvent::MailArrived {
@@ -345,6 +360,19 @@ impl Engine {
             })),
         }
         result
+    }
+
+    /// Asks the account's running fetch, if any, to stop: what is committed stays (and, in
+    /// delete mode, is deleted from the server); the rest comes with the next fetch.
+    pub fn cancel_fetch(&self, account_id: i64) {
+        if let Some(switch) = self
+            .cancels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&account_id)
+        {
+            let _ = switch.send(true);
+        }
     }
 
     /// Checks each account for mail every `check_interval_minutes` (±10 %, so that many

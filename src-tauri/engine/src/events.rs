@@ -39,6 +39,8 @@ pub struct FetchReport {
     #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub account_id: i64,
     pub new_messages: u32,
+    /// The user cancelled this fetch before it finished.
+    pub cancelled: bool,
 }
 
 impl From<&crate::sync::Fetched> for FetchReport {
@@ -46,6 +48,7 @@ impl From<&crate::sync::Fetched> for FetchReport {
         FetchReport {
             account_id: fetched.account_id,
             new_messages: u32::try_from(fetched.new_messages.len()).unwrap_or(u32::MAX),
+            cancelled: fetched.cancelled,
         }
     }
 }

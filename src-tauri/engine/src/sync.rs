@@ -14,7 +14,7 @@ use crate::mime;
 use crate::pop3::{Pop3Session, Timeouts};
 use crate::store::{now_unix, MessageSummary, NewMessage, Store};
 
-/// "n of N" while a fetch runs.
+/// "n of N" (and bytes) while a fetch runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
@@ -23,6 +23,41 @@ pub struct FetchProgress {
     pub account_id: i64,
     pub current: u32,
     pub total: u32,
+    /// Octets downloaded so far, of `bytes_total` (the server's LIST sizes).
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
+    pub bytes_done: u64,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
+    pub bytes_total: u64,
+    /// Messages committed to the store so far: listable before the fetch ends.
+    pub stored: u32,
+}
+
+/// The user's Cancel for one running fetch. Checked between messages and raced against each
+/// RETR; a fetch cancelled mid-message drops its connection, which deletes nothing on the
+/// server (RFC 1939 §6).
+#[derive(Clone)]
+pub struct Cancel(tokio::sync::watch::Receiver<bool>);
+
+impl Cancel {
+    pub fn new(receiver: tokio::sync::watch::Receiver<bool>) -> Cancel {
+        Cancel(receiver)
+    }
+
+    /// A fetch nobody can cancel (the CLI's `fetch`, tests).
+    pub fn never() -> Cancel {
+        Cancel(tokio::sync::watch::channel(false).1)
+    }
+
+    fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    async fn cancelled(&mut self) {
+        if self.0.wait_for(|cancelled| *cancelled).await.is_err() {
+            // The sender is gone: nobody can cancel any more.
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// The result of one fetch: the messages it stored, newest last.
@@ -32,6 +67,8 @@ pub struct Fetched {
     pub new_messages: Vec<MessageSummary>,
     /// Messages removed from the server by this session's QUIT.
     pub deleted_on_server: usize,
+    /// The user cancelled; what was committed stays, the rest comes next time.
+    pub cancelled: bool,
 }
 
 /// Messages downloaded and committed together. Each commit is one fsync, so batching is what
@@ -80,6 +117,7 @@ pub async fn fetch(
     account: &Account,
     password: &str,
     timeouts: Timeouts,
+    mut cancel: Cancel,
     progress: &(dyn Fn(FetchProgress) + Send + Sync),
 ) -> Result<Fetched> {
     let settings = &account.settings;
@@ -100,6 +138,10 @@ pub async fn fetch(
         .filter(|(_, uidl)| !stored.contains_key(uidl))
         .collect();
     let total = u32::try_from(wanted.len()).unwrap_or(u32::MAX);
+    let bytes_total: u64 = wanted
+        .iter()
+        .filter_map(|(number, _)| sizes.get(number))
+        .sum();
     let delete = settings.pop3_mode == Pop3Mode::DeleteAfterDownload;
     let mut run = Run {
         session: &mut session,
@@ -108,40 +150,57 @@ pub async fn fetch(
         deleted: Vec::new(),
     };
     run.fetched.account_id = account.id;
-    progress(FetchProgress {
+    let mut step = FetchProgress {
         account_id: account.id,
         current: 0,
         total,
-    });
+        bytes_done: 0,
+        bytes_total,
+        stored: 0,
+    };
+    progress(step);
 
     let mut batch: Batch = Vec::new();
     let mut batch_bytes = 0;
     let mut pending: Option<Commit> = None;
-    for (done, (number, uidl)) in wanted.into_iter().enumerate() {
+    for (number, uidl) in wanted {
+        if cancel.is_cancelled() {
+            run.fetched.cancelled = true;
+            break;
+        }
         let size = sizes.get(number).copied().unwrap_or(0);
-        let raw = match run.session.retr(*number, size).await {
-            Ok(raw) => raw,
-            Err(error) => {
-                // Keep what already arrived; the broken session deletes nothing more.
-                run.delete = false;
-                run.finish(pending.take()).await?;
-                run.finish(Some(commit(&store, account.id, batch))).await?;
-                return Err(error);
-            }
+        let downloaded = tokio::select! {
+            result = run.session.retr(*number, size) => Some(result),
+            () = cancel.cancelled() => None,
         };
-        batch_bytes += raw.len();
-        batch.push((*number, uidl.clone(), raw));
+        let failure = match downloaded {
+            Some(Ok(raw)) => {
+                step.bytes_done += raw.len() as u64;
+                batch_bytes += raw.len();
+                batch.push((*number, uidl.clone(), raw));
+                None
+            }
+            Some(Err(error)) => Some(Err(error)),
+            None => Some(Ok(())),
+        };
+        if let Some(outcome) = failure {
+            // Keep what already arrived; a broken or abandoned session deletes nothing more
+            // and is dropped without QUIT.
+            run.delete = false;
+            run.finish(pending.take()).await?;
+            run.finish(Some(commit(&store, account.id, batch))).await?;
+            outcome?;
+            run.fetched.cancelled = true;
+            return Ok(run.fetched);
+        }
         if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES {
             run.finish(pending.take()).await?;
             pending = Some(commit(&store, account.id, std::mem::take(&mut batch)));
             batch_bytes = 0;
         }
-        let current = u32::try_from(done + 1).unwrap_or(u32::MAX);
-        progress(FetchProgress {
-            account_id: account.id,
-            current,
-            total,
-        });
+        step.current = step.current.saturating_add(1);
+        step.stored = u32::try_from(run.fetched.new_messages.len()).unwrap_or(u32::MAX);
+        progress(step);
     }
     run.finish(pending.take()).await?;
     run.finish(Some(commit(&store, account.id, batch))).await?;
@@ -151,7 +210,12 @@ pub async fn fetch(
     let expired_before = settings
         .keep_days
         .map(|days| now_unix() - i64::from(days) * 86_400);
-    for (number, uidl) in &on_server {
+    let cleanup = if run.fetched.cancelled {
+        &[][..]
+    } else {
+        &on_server[..]
+    };
+    for (number, uidl) in cleanup {
         let Some(state) = stored.get(uidl) else {
             continue;
         };

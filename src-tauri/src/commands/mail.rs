@@ -38,6 +38,13 @@ pub async fn fetch_mail(
     Ok(FetchReport::from(&fetched))
 }
 
+/// The Cancel button: the running fetch of this account stops after keeping what it committed.
+#[tauri::command]
+pub fn cancel_fetch(shell: State<'_, Shell>, account_id: i64) -> Result<(), IpcError> {
+    shell.engine()?.cancel_fetch(account_id);
+    Ok(())
+}
+
 #[tauri::command]
 pub async fn list_messages(
     shell: State<'_, Shell>,

@@ -2,6 +2,7 @@
 // Views read `app` directly; only this module and the views call lib/ipc.
 import { getLanguage, setLanguage, type MessageKey, type Params } from "./i18n";
 import {
+  cancelFetch,
   fetchMail,
   getAppState,
   onFetchFailed,
@@ -10,6 +11,7 @@ import {
   setLanguage as saveLanguage,
   type Account,
   type AppState,
+  type FetchProgress,
   type IpcError,
   type Language,
 } from "./ipc";
@@ -18,7 +20,7 @@ export type View = "inbox" | "settings" | "compose";
 
 export type Banner = { context: MessageKey; params?: Params; error: IpcError };
 
-export type FetchState = { accountId: number; current: number; total: number };
+export type FetchState = FetchProgress;
 
 export const app = $state({
   /** null until get_app_state answered (or when it failed). */
@@ -29,6 +31,8 @@ export const app = $state({
   fetch: null as FetchState | null,
   /** New messages found by the last completed round of fetches. */
   lastNewMessages: null as number | null,
+  /** The last round was cancelled by the user. */
+  lastCancelled: false,
   banner: null as Banner | null,
   /** Bumped whenever the inbox must reload (new mail arrived). */
   inboxGeneration: 0,
@@ -71,6 +75,20 @@ export async function changeLanguage(language: Language): Promise<void> {
 
 let fetching = false;
 let fetchAgain = false;
+let cancelRound = false;
+
+/** The Cancel button: stops the running fetch and the rest of this round. */
+export async function cancelGetMail(): Promise<void> {
+  const running = app.fetch;
+  if (running === null) return;
+  cancelRound = true;
+  fetchAgain = false;
+  try {
+    await cancelFetch(running.accountId);
+  } catch (error) {
+    showError("context.fetch", error as IpcError, { account: "" });
+  }
+}
 
 /**
  * Fetches mail for every account, one after the other. A request made while a
@@ -85,14 +103,16 @@ export async function getMail(): Promise<void> {
   try {
     do {
       fetchAgain = false;
+      cancelRound = false;
       let found = 0;
       for (const account of [...accounts()]) {
-        app.fetch = { accountId: account.id, current: 0, total: 0 };
+        if (cancelRound) break;
+        app.fetch = { accountId: account.id, current: 0, total: 0, bytesDone: 0, bytesTotal: 0, stored: 0 };
         // Progress may be delivered after the command answered: ignore it then.
         let finished = false;
         try {
           const report = await fetchMail(account.id, (progress) => {
-            if (!finished) app.fetch = { ...progress };
+            if (!finished) showProgress(progress);
           });
           finished = true;
           found += report.newMessages;
@@ -103,11 +123,19 @@ export async function getMail(): Promise<void> {
         }
       }
       app.lastNewMessages = found;
+      app.lastCancelled = cancelRound;
     } while (fetchAgain);
   } finally {
     app.fetch = null;
     fetching = false;
   }
+}
+
+/** Shows a fetch's progress; each newly committed batch is listed at once, not at the end. */
+function showProgress(progress: FetchProgress): void {
+  const before = app.fetch?.accountId === progress.accountId ? app.fetch.stored : 0;
+  app.fetch = { ...progress };
+  if (progress.stored > before) app.inboxGeneration += 1;
 }
 
 /** Loads the app state, picks the first screen and checks mail once. */
@@ -119,7 +147,8 @@ export async function start(): Promise<void> {
   // own fetches report through their command instead.
   void onFetchProgress((progress) => {
     if (fetching) return;
-    app.fetch = progress.current < progress.total ? { ...progress } : null;
+    showProgress(progress);
+    if (progress.current >= progress.total) app.fetch = null;
   });
   void onFetchFailed((failure) => {
     if (fetching) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatFullDate, formatListDate } from "./format";
+import { formatBytes, formatFullDate, formatListDate } from "./format";
 
 const now = new Date(2024, 10, 29, 15, 0); // 29 Nov 2024, local time
 const at = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -23,5 +23,13 @@ describe("formatListDate", () => {
   it("is empty without a date", () => {
     expect(formatListDate(null, "en", now)).toBe("");
     expect(formatFullDate(null, "hi")).toBe("");
+  });
+});
+
+describe("formatBytes", () => {
+  it("uses decimal units with one decimal below ten", () => {
+    expect(formatBytes(512, "en")).toBe("512 byte");
+    expect(formatBytes(1_400_000, "en")).toBe("1.4 MB");
+    expect(formatBytes(52_428_800, "en")).toBe("52 MB");
   });
 });

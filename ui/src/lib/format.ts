@@ -32,3 +32,21 @@ export function formatFullDate(seconds: number | null, language: Language): stri
     new Date(seconds * 1000),
   );
 }
+
+/** A byte count as people read it: "820 KB", "1.4 MB" (decimal units, as file managers show). */
+export function formatBytes(bytes: number, language: Language): string {
+  const locale = language === "hi" ? "hi-IN" : "en-GB";
+  const units = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return new Intl.NumberFormat(locale, {
+    style: "unit",
+    unit: units[unit],
+    unitDisplay: "short",
+    maximumFractionDigits: value < 10 && unit > 0 ? 1 : 0,
+  }).format(value);
+}

@@ -75,6 +75,11 @@ export function fetchMail(
   });
 }
 
+/** Stops the account's running fetch; what it committed stays. */
+export function cancelFetch(accountId: number): Promise<null> {
+  return call("cancel_fetch", () => ({ accountId }));
+}
+
 export function listMessages(
   accountId: number | null,
   offset: number,

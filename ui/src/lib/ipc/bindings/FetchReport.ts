@@ -3,4 +3,8 @@
 /**
  * After a fetch that stored new mail: the UI reloads the list, the shell notifies.
  */
-export type FetchReport = { accountId: number, newMessages: number, };
+export type FetchReport = { accountId: number, newMessages: number, 
+/**
+ * The user cancelled this fetch before it finished.
+ */
+cancelled: boolean, };
