@@ -745,10 +745,83 @@ mod e2e {
         story.step("HTML mail shown sanitised in a sandbox, remote content blocked");
         story.screenshot("06-html-message-hi.png");
 
+        add_a_second_account_and_get_mail_for_both(&story);
+
         drop(story);
         session
             .delete()
             .unwrap_or_else(|e| panic!("delete the second WebDriver session: {e}"));
+    }
+
+    /// A second account is added beside the first; one Get mail fetches both into one inbox.
+    fn add_a_second_account_and_get_mail_for_both(story: &Story<'_>) {
+        let servers = MailServers::shared();
+        let second = servers.create_mailbox("e2e-second", PASSWORD);
+        second.deliver_raw(
+            b"From: Ravi <ravi@example.org>\r\nSubject: For the second account\r\n\r\nHello.\r\n",
+        );
+
+        story.click("nav-settings");
+        story.click("account-add");
+        story.wait("an empty form for the new account", FIND, || {
+            let field = story.session.by_testid("settings-email").ok()?;
+            let value = field.property("value").ok()?;
+            (value == json!("")).then_some(())
+        });
+        story.type_into("settings-display-name", "दूसरा खाता");
+        story.type_into("settings-email", &second.address);
+        story.select("pop3-security", "tls");
+        story.type_into("pop3-host", servers.host());
+        story.type_into("pop3-port", &servers.pop3_tls_port().to_string());
+        story.type_into("pop3-username", &second.username);
+        story.type_into("pop3-password", &second.password);
+        story.select("smtp-security", "tls");
+        story.type_into("smtp-host", servers.host());
+        story.type_into("smtp-port", &servers.submission_tls_port().to_string());
+        story.type_into("smtp-username", &second.username);
+        story.type_into("smtp-password", &second.password);
+        story.paste_into("trusted-cert-pem", servers.ca_pem());
+        story.wait("the certificate's fingerprint", FIND, || {
+            let text = story
+                .session
+                .by_testid("trusted-cert-fingerprint")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            (!text.trim().is_empty()).then_some(())
+        });
+        story.click("settings-save");
+        let chips = story.wait("both accounts listed in the settings", SERVER_CHECK, || {
+            story.fail_on_banner();
+            let chips = story.session.all_by_testid("account-tab").ok()?;
+            (chips.len() == 2).then_some(chips)
+        });
+        let selected = story.must("the selected chip", chips[1].attribute("aria-pressed"));
+        assert_eq!(
+            selected.as_deref(),
+            Some("true"),
+            "the new account is not the one shown"
+        );
+        story.step("second account saved");
+
+        story.click("nav-inbox");
+        story.click("get-mail");
+        story.wait(
+            "the second account's message in the one inbox",
+            FETCH,
+            || {
+                story.fail_on_banner();
+                let rows = story.session.all_by_testid("message-row").ok()?;
+                let texts: Vec<String> = rows
+                    .iter()
+                    .filter_map(|row| row.inner_text().ok())
+                    .collect();
+                (rows.len() == 3 && texts.iter().any(|t| t.contains("For the second account")))
+                    .then_some(())
+            },
+        );
+        story.step("one Get mail fetched both accounts into one inbox");
+        story.screenshot("07-two-accounts-hi.png");
     }
 }
 
