@@ -286,6 +286,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
         }
     }
 
+    /// The `<…>` timestamp of an APOP-capable greeting (RFC 1939 §7).
+    pub fn apop_timestamp(&self) -> Option<String> {
+        let greeting = self.greeting.as_ref()?;
+        let text = String::from_utf8_lossy(greeting.as_ref());
+        let start = text.find('<')?;
+        let end = start + text[start..].find('>')?;
+        let stamp = &text[start..=end];
+        stamp.contains('@').then(|| stamp.to_owned())
+    }
+
     /// ## APOP (RFC 1939 §7)
     /// `digest` is the hex MD5 of the greeting's timestamp followed by the shared secret.
     pub async fn apop<N: AsRef<str>, D: AsRef<str>>(&mut self, name: N, digest: D) -> Result<Text> {
@@ -357,11 +367,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
         }
     }
 
-    /// ## Log in: SASL PLAIN when CAPA offers it, otherwise USER and PASS (RFC 1939 §7).
+    /// ## Log in with the best method the server offers (RFC 2449 §6.3, RFC 5034, RFC 1939 §7):
+    /// SASL PLAIN, then SASL LOGIN, then USER/PASS (offered, or CAPA unknown), then APOP when
+    /// the greeting carries a timestamp and plain USER/PASS is not offered.
     ///
     /// Exactly one attempt. Upstream retried with USER/PASS after a failed AUTH, so a wrong
     /// password counted twice against the account (bug 10). `-ERR` to USER stops before PASS.
-    /// Returns the replies to USER and PASS (for AUTH: its reply, then an empty text).
+    /// Returns the replies to USER and PASS (for AUTH and APOP: its reply, then an empty text).
     pub async fn login<U: AsRef<str>, P: AsRef<str>>(
         &mut self,
         user: U,
@@ -374,6 +386,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
             let plain = crate::sasl::PlainAuthenticator::new(user.as_ref(), password.as_ref());
             let text = self.auth(plain).await?;
             return Ok((text, Bytes::new().into()));
+        }
+
+        #[cfg(feature = "sasl")]
+        if self.has_auth_mechanism("LOGIN") {
+            let login = crate::sasl::LoginAuthenticator::new(user.as_ref(), password.as_ref());
+            let text = self.auth(login).await?;
+            return Ok((text, Bytes::new().into()));
+        }
+
+        let user_offered = self.capabilities.is_empty() || self.has_capability([Capability::User]);
+        if !user_offered {
+            if let Some(timestamp) = self.apop_timestamp() {
+                let digest = apop_digest(&timestamp, password.as_ref());
+                let text = self.apop(user.as_ref(), digest).await?;
+                return Ok((text, Bytes::new().into()));
+            }
         }
 
         let user_response = self
@@ -472,4 +500,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
             None => err!(ErrorKind::NotConnected, "Not connected to any server"),
         }
     }
+}
+
+/// RFC 1939 §7: the lower-case hex MD5 of the greeting's timestamp followed by the secret.
+pub fn apop_digest(timestamp: &str, secret: &str) -> String {
+    use md5::{Digest, Md5};
+    let digest = Md5::digest(format!("{timestamp}{secret}").as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -73,6 +73,39 @@ impl PlainAuthenticator {
     }
 }
 
+/// LOGIN (draft-murchison-sasl-login): the server asks for the user name, then the password,
+/// each in its own challenge. Older servers offer it where PLAIN is missing.
+pub struct LoginAuthenticator {
+    username: String,
+    password: String,
+}
+
+#[async_trait]
+impl Authenticator for LoginAuthenticator {
+    fn mechanism(&self) -> &str {
+        "LOGIN"
+    }
+
+    async fn handle<'a, S: AsyncRead + AsyncWrite + Unpin + Send>(
+        &self,
+        mut communicator: Communicator<'a, S>,
+    ) -> Result<()> {
+        communicator.next_challenge().await?;
+        communicator.send(self.username.clone()).await?;
+        communicator.next_challenge().await?;
+        communicator.send(self.password.clone()).await
+    }
+}
+
+impl LoginAuthenticator {
+    pub fn new<U: Into<String>, P: Into<String>>(username: U, password: P) -> Self {
+        Self {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+}
+
 /// A simple mechanism to authenticate via OAuth2
 pub struct OAuth2Authenticator {
     user: String,

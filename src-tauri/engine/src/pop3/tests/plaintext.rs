@@ -281,3 +281,56 @@ async fn any_error_ends_the_session() {
         Some("DELE 7")
     );
 }
+
+/// RFC 2449 §6.3: with PLAIN missing, SASL LOGIN is used — one attempt, user then password.
+#[tokio::test]
+async fn sasl_login_when_plain_is_not_offered() {
+    let (port, server) = serve(|mut peer| async move {
+        greeting_and_capa(&mut peer, "+OK\r\nSASL LOGIN\r\nUIDL\r\n.\r\n").await;
+        peer.expect("AUTH LOGIN").await;
+        peer.send("+ VXNlcm5hbWU6\r\n").await;
+        peer.expect("YXNoYQ==").await;
+        peer.send("+ UGFzc3dvcmQ6\r\n").await;
+        peer.expect("czNjcmV0").await;
+        peer.send("+OK logged in\r\n").await;
+        peer.expect("QUIT").await;
+        peer.send("+OK bye\r\n").await;
+        peer
+    })
+    .await;
+    let tls = client_config(None).unwrap();
+    let settings = settings(port, Security::PlaintextDangerous);
+    let mut session = Pop3Session::connect(&settings, tls, relaxed())
+        .await
+        .unwrap();
+    session.login("asha", "s3cret").await.unwrap();
+    session.quit().await.unwrap();
+    server.await.unwrap();
+}
+
+/// RFC 1939 §7: a server that offers neither SASL nor USER but stamps its greeting gets APOP
+/// (the RFC's own example digest), and the password itself never crosses the wire.
+#[tokio::test]
+async fn apop_when_the_greeting_has_a_timestamp_and_user_is_not_offered() {
+    let (port, server) = serve(|mut peer| async move {
+        peer.send("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n")
+            .await;
+        peer.expect("CAPA").await;
+        peer.send("+OK\r\nUIDL\r\nTOP\r\n.\r\n").await;
+        peer.expect("APOP mrose c4c9334bac560ecc979e58001b3e22fb")
+            .await;
+        peer.send("+OK maildrop has 0 messages\r\n").await;
+        peer.expect("QUIT").await;
+        peer.send("+OK bye\r\n").await;
+        peer
+    })
+    .await;
+    let tls = client_config(None).unwrap();
+    let settings = settings(port, Security::PlaintextDangerous);
+    let mut session = Pop3Session::connect(&settings, tls, relaxed())
+        .await
+        .unwrap();
+    session.login("mrose", "tanstaaf").await.unwrap();
+    session.quit().await.unwrap();
+    server.await.unwrap();
+}
