@@ -16,6 +16,8 @@ pub const MAIL_ARRIVED: &str = "mail-arrived";
 pub const FETCH_PROGRESS: &str = "fetch-progress";
 /// Payload: `FetchFailure`. A fetch failed (typically a scheduled one nobody is waiting for).
 pub const FETCH_FAILED: &str = "fetch-failed";
+/// Payload: `FetchReport`. A fetch ended without error (new mail or not, or cancelled).
+pub const FETCH_FINISHED: &str = "fetch-finished";
 
 /// Forwards the engine's events to the windows until the engine goes away.
 pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
@@ -29,6 +31,7 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
                 app.emit(MAIL_ARRIVED, report)
             }
             Ok(EngineEvent::FetchFailed(failure)) => app.emit(FETCH_FAILED, failure),
+            Ok(EngineEvent::FetchFinished(report)) => app.emit(FETCH_FINISHED, report),
             // Only progress is plentiful enough to be dropped; the next one replaces it.
             Err(RecvError::Lagged(_)) => Ok(()),
             Err(RecvError::Closed) => return,

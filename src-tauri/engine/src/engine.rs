@@ -347,13 +347,16 @@ impl Engine {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&account_id);
         match &result {
-            Ok(fetched) if !fetched.new_messages.is_empty() => {
-                self.emit(EngineEvent::MailArrived {
-                    report: FetchReport::from(fetched),
-                    messages: fetched.new_messages.clone(),
-                });
+            Ok(fetched) => {
+                let report = FetchReport::from(fetched);
+                if !fetched.new_messages.is_empty() {
+                    self.emit(EngineEvent::MailArrived {
+                        report,
+                        messages: fetched.new_messages.clone(),
+                    });
+                }
+                self.emit(EngineEvent::FetchFinished(report));
             }
-            Ok(_) => {}
             Err(error) => self.emit(EngineEvent::FetchFailed(FetchFailure {
                 account_id,
                 error: ErrorInfo::from(error),

@@ -17,6 +17,8 @@ pub enum EngineEvent {
         report: FetchReport,
         messages: Vec<MessageSummary>,
     },
+    /// A fetch ended without error (with or without new mail, or cancelled).
+    FetchFinished(FetchReport),
     /// A fetch failed; nothing it had not committed was deleted.
     FetchFailed(FetchFailure),
 }

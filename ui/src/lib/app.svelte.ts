@@ -6,6 +6,7 @@ import {
   fetchMail,
   getAppState,
   onFetchFailed,
+  onFetchFinished,
   onFetchProgress,
   onMailArrived,
   setLanguage as saveLanguage,
@@ -148,10 +149,16 @@ export async function start(): Promise<void> {
   void onFetchProgress((progress) => {
     if (fetching) return;
     showProgress(progress);
-    if (progress.current >= progress.total) app.fetch = null;
+  });
+  void onFetchFinished((report) => {
+    if (fetching) return;
+    app.fetch = null;
+    app.lastNewMessages = report.newMessages;
+    app.lastCancelled = report.cancelled;
   });
   void onFetchFailed((failure) => {
     if (fetching) return;
+    app.fetch = null;
     const account = accounts().find((a) => a.id === failure.accountId);
     showError("context.fetch", failure.error, { account: account?.email ?? "" });
   });

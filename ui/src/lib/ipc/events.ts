@@ -10,6 +10,7 @@ export type Unlisten = () => void;
 export const MAIL_ARRIVED = "mail-arrived";
 export const FETCH_PROGRESS = "fetch-progress";
 export const FETCH_FAILED = "fetch-failed";
+export const FETCH_FINISHED = "fetch-finished";
 
 /** Called after any fetch that stored new mail. */
 export async function onMailArrived(handler: (report: FetchReport) => void): Promise<Unlisten> {
@@ -33,6 +34,15 @@ export async function onFetchProgress(handler: (progress: FetchProgress) => void
 export async function onFetchFailed(handler: (failure: FetchFailure) => void): Promise<Unlisten> {
   try {
     return await listen<FetchFailure>(FETCH_FAILED, (event) => handler(event.payload));
+  } catch {
+    return () => {};
+  }
+}
+
+/** A fetch ended without error: new mail or not, or cancelled. */
+export async function onFetchFinished(handler: (report: FetchReport) => void): Promise<Unlisten> {
+  try {
+    return await listen<FetchReport>(FETCH_FINISHED, (event) => handler(event.payload));
   } catch {
     return () => {};
   }

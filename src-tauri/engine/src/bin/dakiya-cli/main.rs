@@ -325,6 +325,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                         eprintln!("dakiya-cli: account {}: {message}", failure.account_id);
                     }
                     Ok(dakiya_engine::EngineEvent::FetchProgress(_))
+                    | Ok(dakiya_engine::EngineEvent::FetchFinished(_))
                     | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
                 }
