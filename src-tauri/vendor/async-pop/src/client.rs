@@ -1,7 +1,7 @@
 //! The POP3 client: one method per command of RFC 1939 (and CAPA, RFC 2449; STLS, RFC 2595;
 //! AUTH, RFC 5034).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -37,6 +37,8 @@ pub struct Client<S: AsyncRead + AsyncWrite + Unpin + Send> {
     pub(crate) marked_as_del: HashSet<usize>,
     pub(crate) greeting: Option<Text>,
     pub(crate) state: ClientState,
+    /// Message numbers of pipelined RETRs whose replies are still due, oldest first.
+    pub(crate) retrs_due: VecDeque<usize>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
@@ -47,6 +49,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
             marked_as_del: HashSet::new(),
             greeting,
             state: ClientState::Authentication,
+            retrs_due: VecDeque::new(),
         }
     }
 
@@ -83,6 +86,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
             if !error.is_server_error() {
                 self.inner = None;
                 self.state = ClientState::None;
+                self.retrs_due.clear();
             }
         }
         result
@@ -117,9 +121,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
     /// Sends a command and returns the server's whole reply. `-ERR` is
     /// [`ErrorKind::ServerError`]; any other error closes the connection.
     pub async fn send_request<R: Into<Request>>(&mut self, request: R) -> Result<Response> {
+        self.check_no_replies_due()?;
         let request = request.into();
         let result = self.exchange(&request).await;
         self.settle(result)
+    }
+
+    /// A command's reply would arrive after the pipelined RETRs' and be taken for one of
+    /// them, so nothing else is sent until those are read. A misuse, not a broken connection:
+    /// the session stays as it was.
+    fn check_no_replies_due(&self) -> Result<()> {
+        if !self.retrs_due.is_empty() {
+            err!(
+                ErrorKind::IncorrectStateForCommand,
+                "{} pipelined RETR replies must be read before another command",
+                self.retrs_due.len()
+            );
+        }
+        Ok(())
     }
 
     async fn exchange(&mut self, request: &Request) -> Result<Response> {
@@ -255,6 +274,79 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
         }
     }
 
+    /// Whether the server offers PIPELINING (RFC 2449 §6.6): only then may a command be sent
+    /// before the replies to earlier ones arrived.
+    pub fn can_pipeline(&self) -> bool {
+        self.has_capability([Capability::Pipelining])
+    }
+
+    /// ## RETR, pipelined (RFC 2449 §6.6)
+    /// Sends a RETR for each of `msg_numbers` in one write, without waiting for replies; read
+    /// the messages, oldest first, with [`Client::next_retr`]. May be called again while
+    /// replies are due, to keep the server busy. Every other command is refused until all
+    /// replies are read (they would be mistaken for one another), and a QUIT sent before
+    /// that never happens, so nothing is deleted. Refused with
+    /// [`ErrorKind::FeatureUnsupported`] unless CAPA listed PIPELINING. Keep the number due
+    /// bounded: the server may stop reading commands while we are not reading its replies,
+    /// and RFC 2449 §6.6 asks clients not to fill the TCP window.
+    pub async fn send_retrs(&mut self, msg_numbers: &[usize]) -> Result<()> {
+        if !self.can_pipeline() {
+            err!(
+                ErrorKind::FeatureUnsupported,
+                "The server does not offer PIPELINING"
+            );
+        }
+        if msg_numbers.is_empty() {
+            return Ok(());
+        }
+        for number in msg_numbers {
+            self.check_deleted(number)?;
+        }
+        let requests: Vec<Request> = msg_numbers
+            .iter()
+            .map(|number| Request::new(Retr, &[number]))
+            .collect();
+        let result = match self.inner_mut() {
+            Ok(stream) => stream.encode_pipelined(&requests).await,
+            Err(error) => Err(error),
+        };
+        self.settle(result)?;
+        self.retrs_due.extend(msg_numbers);
+        Ok(())
+    }
+
+    /// The message numbers of pipelined RETRs whose replies are still due, oldest first.
+    pub fn retrs_due(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.retrs_due.iter().copied()
+    }
+
+    /// The reply to the oldest pipelined RETR (its number is the first of
+    /// [`Client::retrs_due`]), exactly as [`Client::retr`] returns it. A `-ERR` answers that
+    /// message only: the session stays usable and the later replies stay due.
+    pub async fn next_retr(&mut self) -> Result<Bytes> {
+        let Some(&number) = self.retrs_due.front() else {
+            err!(
+                ErrorKind::MissingRequest,
+                "No pipelined RETR is waiting for its reply"
+            );
+        };
+        let request = Request::new(Retr, &[number]);
+        let result = match self.inner_mut() {
+            Ok(stream) => stream.read_response(&request).await,
+            Err(error) => Err(error),
+        };
+        let response = self.settle(result);
+        // Answered, even if with -ERR; on any other error `settle` has emptied the queue.
+        self.retrs_due.pop_front();
+        match response? {
+            Response::Bytes(message) => Ok(message),
+            _ => err!(
+                ErrorKind::UnexpectedResponse,
+                "Did not received the expected retr response"
+            ),
+        }
+    }
+
     /// ## LIST (RFC 1939 §5)
     /// The scan listing of one message, or of every message when `msg_number` is `None`.
     pub async fn list(&mut self, msg_number: Option<usize>) -> Result<ListResponse> {
@@ -334,6 +426,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
         authenticator: A,
     ) -> Result<Text> {
         self.check_client_state(ClientState::Authentication)?;
+        self.check_no_replies_due()?;
 
         let mut request = Request::new(Auth, &[authenticator.mechanism()]);
 
@@ -434,6 +527,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
         self.state = ClientState::None;
         self.marked_as_del.clear();
         self.capabilities.clear();
+        self.retrs_due.clear();
 
         match response? {
             Response::Message(resp) => Ok(resp),

@@ -172,3 +172,39 @@ async fn err_reply_keeps_the_session_usable() {
     assert!(!client.is_deleted(&9));
     client.noop().await.unwrap();
 }
+
+/// Pipelined RETRs (RFC 2449 §6.6) at every chunk size: replies that arrive back to back are
+/// cut apart exactly, whether a read ends inside one, between two or inside "\r\n.\r\n".
+#[tokio::test]
+async fn pipelined_retrs_at_every_chunk_size() {
+    for chunk in sizes() {
+        let mut replies: Vec<Vec<u8>> = vec![
+            b"+OK hi\r\n".to_vec(),
+            b"+OK\r\nUSER\r\nPIPELINING\r\n.\r\n".to_vec(),
+            b"+OK\r\n".to_vec(),
+            b"+OK maildrop locked\r\n".to_vec(),
+        ];
+        for message in MESSAGES {
+            let mut reply = b"+OK message follows\r\n".to_vec();
+            reply.extend_from_slice(&stuffed(message));
+            replies.push(reply);
+        }
+        replies.push(b"+OK 4 123\r\n".to_vec());
+        let mut client = crate::new(Chunked::scripted(replies, chunk)).await.unwrap();
+        client.login("asha", "pass").await.unwrap();
+        client.send_retrs(&[1, 2, 3]).await.unwrap();
+        assert_eq!(&client.next_retr().await.unwrap()[..], MESSAGES[0]);
+        client.send_retrs(&[4]).await.unwrap();
+        for (n, message) in MESSAGES.iter().enumerate().skip(1) {
+            let got = client.next_retr().await.unwrap();
+            assert_eq!(&got[..], *message, "chunk {chunk}, message {}", n + 1);
+        }
+        client.stat().await.unwrap();
+        let sent = &client.inner().as_ref().unwrap().get_ref().written;
+        assert_eq!(
+            String::from_utf8_lossy(sent),
+            "CAPA\r\nUSER asha\r\nPASS pass\r\nRETR 1\r\nRETR 2\r\nRETR 3\r\nRETR 4\r\nSTAT\r\n",
+            "chunk {chunk}"
+        );
+    }
+}

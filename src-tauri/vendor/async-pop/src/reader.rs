@@ -66,8 +66,8 @@ impl LineReader {
         Ok(())
     }
 
-    /// Before a command is sent nothing may be waiting: we never pipeline, so bytes here are
-    /// an unasked-for reply that would be taken for the answer to the next command. Looks
+    /// Before a command is sent with no reply due, nothing may be waiting: bytes here are an
+    /// unasked-for reply that would be taken for the answer to the next command. Looks
     /// without waiting (one non-blocking read).
     pub(crate) async fn expect_silence<R: AsyncRead + Unpin>(
         &mut self,

@@ -26,8 +26,9 @@ pub struct PopStream<S: AsyncRead + AsyncWrite + Unpin> {
     last_activity: Instant,
     reader: LineReader,
     stream: S,
-    /// A command (or the greeting) whose reply has not been read yet.
-    awaiting_reply: bool,
+    /// Commands (or the greeting) whose replies have not been read yet: more than one only
+    /// while pipelining (RFC 2449 §6.6).
+    awaiting: usize,
     /// An exchange started and did not finish cleanly: the connection is out of step.
     broken: bool,
 }
@@ -43,7 +44,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PopStream<S> {
             last_activity: Instant::now(),
             reader: LineReader::default(),
             stream,
-            awaiting_reply: greeting_due,
+            awaiting: usize::from(greeting_due),
             broken: false,
         }
     }
@@ -63,26 +64,56 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PopStream<S> {
 
     /// Sends one command line.
     pub async fn encode(&mut self, request: &Request) -> Result<()> {
-        if self.broken || self.awaiting_reply {
+        if self.broken || self.awaiting > 0 {
             err!(
                 ErrorKind::NotConnected,
                 "The connection is out of step after an earlier failure and cannot be used"
             );
         }
-        let wire = request.to_wire()?;
-        trace!(target: "async_pop", "C: {}", request.log_form());
+        self.send(std::slice::from_ref(request)).await
+    }
+
+    /// Sends several command lines in one write without waiting for replies (RFC 2449 §6.6
+    /// PIPELINING; the caller checks that the server offers it). Replies still due from
+    /// earlier pipelined commands stay due: read them all, in order, with
+    /// [`PopStream::read_response`].
+    pub async fn encode_pipelined(&mut self, requests: &[Request]) -> Result<()> {
+        if self.broken {
+            err!(
+                ErrorKind::NotConnected,
+                "The connection failed earlier and cannot be used"
+            );
+        }
+        self.send(requests).await
+    }
+
+    async fn send(&mut self, requests: &[Request]) -> Result<()> {
+        let mut wire = Vec::new();
+        for request in requests {
+            wire.extend_from_slice(&request.to_wire()?);
+            trace!(target: "async_pop", "C: {}", request.log_form());
+        }
         self.broken = true;
-        self.reader.expect_silence(&mut self.stream).await?;
+        if self.awaiting == 0 {
+            // With replies due, bytes waiting are those replies; with none due, they are not.
+            self.reader.expect_silence(&mut self.stream).await?;
+        }
         self.last_activity = Instant::now();
         self.stream.write_all(&wire).await?;
         self.stream.flush().await?;
         self.broken = false;
-        self.awaiting_reply = true;
+        self.awaiting += requests.len();
         Ok(())
     }
 
-    /// Reads the whole reply to `request` (the one just sent, or the greeting). A `-ERR` reply
-    /// becomes [`ErrorKind::ServerError`] and leaves the connection usable.
+    /// How many replies are still due (more than one only while pipelining).
+    pub fn replies_due(&self) -> usize {
+        self.awaiting
+    }
+
+    /// Reads the whole reply to `request` (the oldest command whose reply is due, or the
+    /// greeting). A `-ERR` reply becomes [`ErrorKind::ServerError`] and leaves the connection
+    /// usable.
     pub async fn read_response(&mut self, request: &Request) -> Result<Response> {
         if self.broken {
             err!(
@@ -90,7 +121,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PopStream<S> {
                 "The connection failed earlier and cannot be used"
             );
         }
-        if !self.awaiting_reply {
+        if self.awaiting == 0 {
             err!(
                 ErrorKind::MissingRequest,
                 "Trying to read a response without having sent a request"
@@ -100,7 +131,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PopStream<S> {
         let response = self.receive(request).await;
         if response.as_ref().is_ok() || response.as_ref().is_err_and(|e| e.is_server_error()) {
             self.broken = false;
-            self.awaiting_reply = false;
+            self.awaiting -= 1;
         }
         self.last_activity = Instant::now();
         response
@@ -152,10 +183,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PopStream<S> {
         }
     }
 
-    /// We never pipeline, so bytes after a complete reply mean the server and we disagree about
-    /// where replies end; reading on could file one message's bytes under another's number.
+    /// Bytes after the last reply due mean the server and we disagree about where replies end;
+    /// reading on could file one message's bytes under another's number. While pipelined
+    /// replies are still due, bytes after this one are the next reply.
     fn expect_nothing_more(&self) -> Result<()> {
-        if self.reader.buffered() > 0 {
+        if self.awaiting <= 1 && self.reader.buffered() > 0 {
             err!(
                 ErrorKind::InvalidResponse,
                 "The server sent {} bytes more than its reply",
@@ -167,7 +199,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PopStream<S> {
 
     /// Hands back the raw connection for a TLS upgrade (RFC 2595 §4). Only between exchanges.
     pub(crate) fn into_inner(self) -> Result<S> {
-        if self.broken || self.awaiting_reply || self.reader.buffered() > 0 {
+        if self.broken || self.awaiting > 0 || self.reader.buffered() > 0 {
             err!(
                 ErrorKind::InvalidResponse,
                 "The connection is not between two exchanges"
