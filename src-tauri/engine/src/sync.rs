@@ -160,6 +160,12 @@ pub async fn fetch(
     };
     progress(step);
 
+    // The loop asks for exactly these, in this order: the session can ask ahead (PIPELINING).
+    run.session.plan_retrs(
+        wanted
+            .iter()
+            .map(|(number, _)| (*number, sizes.get(number).copied().unwrap_or(0))),
+    );
     let mut batch: Batch = Vec::new();
     let mut batch_bytes = 0;
     let mut pending: Option<Commit> = None;

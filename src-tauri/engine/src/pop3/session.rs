@@ -9,6 +9,7 @@ use tokio_rustls::rustls::ClientConfig;
 
 use super::{
     failure::{dropped, from_login, from_pop, greeting_timed_out, nonsense, timed_out},
+    read_ahead::{Planned, ReadAhead, Route},
     timeouts::Timeouts,
     transport::{self, Stream},
 };
@@ -25,10 +26,16 @@ type Client = async_pop::Client<Stream>;
 /// exchange succeeded. After any error or timeout the connection is gone and every later call
 /// fails without touching the network: a reply that arrives late must never be read as the
 /// answer to the next command, and a dropped connection deletes nothing (RFC 1939 §6).
+///
+/// With [`Pop3Session::plan_retrs`] and a server that offers PIPELINING, RETRs for the next
+/// planned messages are in flight while one is read. Every other command first reads the
+/// replies still due (each under its RETR deadline) and keeps them for the `retr` calls that
+/// follow, so no reply is ever taken for another's.
 pub struct Pop3Session {
     client: Option<Client>,
     timeouts: Timeouts,
     host: String,
+    ahead: ReadAhead,
 }
 
 impl std::fmt::Debug for Pop3Session {
@@ -36,6 +43,7 @@ impl std::fmt::Debug for Pop3Session {
         f.debug_struct("Pop3Session")
             .field("host", &self.host)
             .field("usable", &self.client.is_some())
+            .field("retrs_in_flight", &self.ahead.in_flight.len())
             .finish()
     }
 }
@@ -107,6 +115,7 @@ impl Pop3Session {
             client: Some(client),
             timeouts,
             host: host.to_owned(),
+            ahead: ReadAhead::default(),
         })
     }
 
@@ -130,7 +139,7 @@ impl Pop3Session {
 
     /// (message number, unique id) for every message, from UIDL (RFC 1939 §7).
     pub async fn uidl_all(&mut self) -> Result<Vec<(u32, String)>> {
-        let mut client = self.take("UIDL")?;
+        let mut client = self.take_idle("UIDL").await?;
         let reply = timed("UIDL", self.timeouts.command, client.uidl(None)).await?;
         let UidlResponse::Multiple(listing) = reply else {
             return Err(nonsense("UIDL", "a single listing instead of all of them"));
@@ -147,7 +156,7 @@ impl Pop3Session {
 
     /// (message number, size in octets) from LIST (RFC 1939 §5).
     pub async fn list_all(&mut self) -> Result<Vec<(u32, u64)>> {
-        let mut client = self.take("LIST")?;
+        let mut client = self.take_idle("LIST").await?;
         let reply = timed("LIST", self.timeouts.command, client.list(None)).await?;
         let ListResponse::Multiple(listing) = reply else {
             return Err(nonsense("LIST", "a single listing instead of all of them"));
@@ -165,21 +174,56 @@ impl Pop3Session {
         Ok(all)
     }
 
+    /// Tells the session which messages `retr` will be asked for next, in this order, with
+    /// their LIST sizes, so that it can ask for the next few while one downloads (RFC 2449
+    /// §6.6). Does nothing unless the server offers PIPELINING. Plan only messages that will
+    /// be RETRed: a planned message passed over costs its download if it was already asked
+    /// for (never one bigger than the window, ~1 MiB). Asking for messages off the plan is
+    /// correct, only slower.
+    pub fn plan_retrs(&mut self, messages: impl IntoIterator<Item = Planned>) {
+        if self.client.as_ref().is_some_and(Client::can_pipeline) {
+            self.ahead.plan(messages);
+        }
+    }
+
     /// The message's exact bytes: dot-unstuffed, final CRLF kept (RFC 1939 §§3, 5). The
     /// deadline is `command + per_mib × size_hint` in MiB ([`Timeouts::retr`]); `size_hint`
-    /// is the size LIST gave.
+    /// is the size LIST gave. When pipelining, the deadline runs from when this message's
+    /// reply is awaited (earlier replies were read by earlier calls), and grows by the sizes
+    /// of any planned messages passed over that must be read first.
     pub async fn retr(&mut self, number: u32, size_hint: u64) -> Result<Vec<u8>> {
         let mut client = self.take("RETR")?;
-        let limit = self.timeouts.retr(size_hint);
-        let message = timed("RETR", limit, client.retr(number as usize)).await?;
+        let route = self.ahead.route(number);
+        let message = match route {
+            Route::Ready => match self.ahead.ready.pop_front() {
+                Some((_, Ok(message))) => message,
+                Some((_, Err(error))) => return Err(from_pop("RETR", error)),
+                None => return Err(nonsense("RETR", "a reply read ahead went missing")),
+            },
+            Route::Pipelined { skip, send } => {
+                let skipped: u64 = skip.iter().map(|(_, size)| size).sum();
+                let limit = self.timeouts.retr(size_hint.saturating_add(skipped));
+                let exchange = pipelined_retr(&mut client, skip.len(), &send, number);
+                timed("RETR", limit, exchange).await?
+            }
+            Route::Unplanned { skip } => {
+                let skipped: u64 = skip.iter().map(|(_, size)| size).sum();
+                let limit = self.timeouts.retr(size_hint.saturating_add(skipped));
+                let exchange = async {
+                    pass_over(&mut client, skip.len()).await?;
+                    client.retr(number as usize).await.map(Vec::from)
+                };
+                timed("RETR", limit, exchange).await?
+            }
+        };
         tracing::trace!(number, octets = message.len(), "POP3: retrieved");
         self.client = Some(client);
-        Ok(Vec::from(message))
+        Ok(message)
     }
 
     /// Marks the message for deletion; the server removes it at QUIT (RFC 1939 §§5–6).
     pub async fn dele(&mut self, number: u32) -> Result<()> {
-        let mut client = self.take("DELE")?;
+        let mut client = self.take_idle("DELE").await?;
         timed("DELE", self.timeouts.command, client.dele(number as usize)).await?;
         self.client = Some(client);
         Ok(())
@@ -187,7 +231,7 @@ impl Pop3Session {
 
     /// QUIT: the server commits deletions (RFC 1939 §6).
     pub async fn quit(mut self) -> Result<()> {
-        let mut client = self.take("QUIT")?;
+        let mut client = self.take_idle("QUIT").await?;
         timed("QUIT", self.timeouts.command, client.quit()).await?;
         tracing::debug!(host = %self.host, "POP3: session ended");
         Ok(())
@@ -196,6 +240,63 @@ impl Pop3Session {
     fn take(&mut self, step: &str) -> Result<Client> {
         self.client.take().ok_or_else(|| dropped(step))
     }
+
+    /// The connection for a command other than RETR, once every pipelined RETR reply still
+    /// due has been read (each under its own RETR deadline) and kept for `retr`: until then
+    /// the server's answer to `step` would be queued behind them.
+    async fn take_idle(&mut self, step: &str) -> Result<Client> {
+        let mut client = self.take(step)?;
+        while let Some(&(number, size)) = self.ahead.in_flight.front() {
+            let limit = self.timeouts.retr(size);
+            let reply = match tokio::time::timeout(limit, next_retr(&mut client, number)).await {
+                Ok(Ok(message)) => Ok(message),
+                Ok(Err(error)) if error.is_server_error() => Err(error),
+                Ok(Err(error)) => return Err(from_pop("RETR", error)),
+                Err(_) => return Err(timed_out("RETR", limit)),
+            };
+            self.ahead.in_flight.pop_front();
+            self.ahead.ready.push_back((number, reply));
+        }
+        Ok(client)
+    }
+}
+
+/// Reads and drops the replies to the first `count` RETRs in flight: messages planned, asked
+/// for, then passed over by the caller. A `-ERR` among them concerns nobody.
+async fn pass_over(client: &mut Client, count: usize) -> async_pop::Result<()> {
+    for _ in 0..count {
+        match client.next_retr().await {
+            Ok(_) => {}
+            Err(error) if error.is_server_error() => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// Passes over `skip` replies, sends `send` to keep the window full, then reads `number`.
+async fn pipelined_retr(
+    client: &mut Client,
+    skip: usize,
+    send: &[u32],
+    number: u32,
+) -> async_pop::Result<Vec<u8>> {
+    pass_over(client, skip).await?;
+    let send: Vec<usize> = send.iter().map(|&n| n as usize).collect();
+    client.send_retrs(&send).await?;
+    next_retr(client, number).await
+}
+
+/// The reply to the oldest RETR in flight, which must be `number`'s: our bookkeeping and the
+/// client's disagreeing would file one message under another's number, so that is an error.
+async fn next_retr(client: &mut Client, number: u32) -> async_pop::Result<Vec<u8>> {
+    if client.retrs_due().next() != Some(number as usize) {
+        return Err(async_pop::Error::new(
+            async_pop::ErrorKind::UnexpectedResponse,
+            format!("the RETR replies in flight are not in step (wanted message {number})"),
+        ));
+    }
+    client.next_retr().await.map(Vec::from)
 }
 
 /// The greeting, then the capability list; each under the command deadline.

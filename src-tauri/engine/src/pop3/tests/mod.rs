@@ -3,5 +3,6 @@
 
 mod fake_server;
 mod faults;
+mod pipelining;
 mod plaintext;
 mod tls;
