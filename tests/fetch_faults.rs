@@ -58,7 +58,16 @@ async fn engine_for(port: u16, dir: &std::path::Path) -> (Engine, i64) {
 }
 
 async fn fetch_with_fault(fault: Fault) -> (dakiya_engine::Error, Duration) {
+    fetch_with_fault_offering(fault, false).await
+}
+
+/// As [`fetch_with_fault`]; with `pipelining`, RETRs 3 and on are already sent when 2 fails.
+async fn fetch_with_fault_offering(
+    fault: Fault,
+    pipelining: bool,
+) -> (dakiya_engine::Error, Duration) {
     let server = FakePop3::start(messages(), 2, fault).await;
+    server.set_pipelining(pipelining);
     let dir = tempfile::tempdir().unwrap();
     let (engine, account) = engine_for(server.port, dir.path()).await;
     let started = Instant::now();
@@ -190,4 +199,97 @@ async fn cancel_mid_message_ends_promptly_and_deletes_nothing() {
         3,
         "an abandoned session deletes nothing"
     );
+}
+
+// The same faults with PIPELINING offered (as Dovecot does): replies to later RETRs are due
+// when one fails, and none of them may be read as anything.
+
+#[tokio::test]
+async fn pipelined_hang_up_mid_message_is_a_network_error() {
+    let (error, elapsed) = fetch_with_fault_offering(Fault::HangUpMidMessage, true).await;
+    assert_eq!(error.kind(), ErrorKind::Network, "{}", error.chain());
+    assert!(elapsed < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn pipelined_stall_mid_message_times_out() {
+    let (error, elapsed) = fetch_with_fault_offering(Fault::StallMidMessage, true).await;
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{}", error.chain());
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn pipelined_nonsense_reply_is_a_protocol_error() {
+    let (error, elapsed) = fetch_with_fault_offering(Fault::Nonsense, true).await;
+    assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
+    assert!(elapsed < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn pipelined_cancel_mid_message_ends_promptly_and_deletes_nothing() {
+    let server = FakePop3::start(messages(), 2, Fault::StallMidMessage).await;
+    server.set_pipelining(true);
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = engine_for(server.port, dir.path()).await;
+    let engine = std::sync::Arc::new(engine);
+    let canceller = std::sync::Arc::clone(&engine);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        canceller.cancel_fetch(account);
+    });
+    let started = Instant::now();
+    let fetched = engine.fetch(account, &|_| {}).await.unwrap();
+    assert!(fetched.cancelled);
+    assert!(
+        started.elapsed() < Duration::from_millis(650),
+        "cancel took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(fetched.new_messages.len(), 1);
+    assert_eq!(server.remaining(), 3);
+}
+
+/// Delete mode with more messages than one commit batch: each batch's DELEs go out while
+/// later RETRs are in flight, so their replies must be read (and kept) first. Every message is
+/// stored once and deleted once.
+#[tokio::test]
+async fn pipelined_delete_mode_deletes_each_message_after_its_commit() {
+    let many: Vec<Vec<u8>> = (1..=150)
+        .map(|n| format!("Subject: many {n}\r\n\r\n.body {n}\r\n").into_bytes())
+        .collect();
+    let server = FakePop3::start(many, 0, Fault::None).await;
+    server.set_pipelining(true);
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = engine_for(server.port, dir.path()).await;
+    let fetched = engine.fetch(account, &|_| {}).await.unwrap();
+    assert_eq!(fetched.new_messages.len(), 150);
+    assert_eq!(fetched.deleted_on_server, 150);
+    assert_eq!(server.remaining(), 0);
+    let stored = engine.list_messages(None, 0, 200).await.unwrap();
+    assert_eq!(stored.len(), 150);
+    for summary in stored.iter().take(5) {
+        let raw = engine.raw_message(summary.id).await.unwrap();
+        let n = summary.subject.trim_start_matches("many ");
+        assert_eq!(
+            raw,
+            format!("Subject: many {n}\r\n\r\n.body {n}\r\n").into_bytes()
+        );
+    }
+}
+
+#[tokio::test]
+async fn pipelined_disconnect_between_dele_and_quit_is_repaired_next_time() {
+    let server = FakePop3::start(messages(), 0, Fault::DropInsteadOfQuit).await;
+    server.set_pipelining(true);
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = engine_for(server.port, dir.path()).await;
+    let error = engine.fetch(account, &|_| {}).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Network, "{}", error.chain());
+    assert_eq!(server.remaining(), 3, "a dropped session must not delete");
+    server.set_fault(Fault::None);
+    let fetched = engine.fetch(account, &|_| {}).await.unwrap();
+    assert_eq!(fetched.new_messages.len(), 0);
+    assert_eq!(fetched.deleted_on_server, 3);
+    assert_eq!(server.remaining(), 0);
+    assert_eq!(engine.list_messages(None, 0, 10).await.unwrap().len(), 3);
 }

@@ -4,6 +4,7 @@
 //! one maildrop across connections and removes DELE'd messages only when QUIT succeeds
 //! (RFC 1939 §6).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,6 +35,7 @@ pub struct FakePop3 {
     pub port: u16,
     maildrop: Maildrop,
     fault: Arc<Mutex<Fault>>,
+    pipelining: Arc<AtomicBool>,
 }
 
 impl FakePop3 {
@@ -43,13 +45,16 @@ impl FakePop3 {
         let port = listener.local_addr().expect("address").port();
         let maildrop: Maildrop = Arc::new(Mutex::new(messages.into_iter().map(Some).collect()));
         let fault = Arc::new(Mutex::new(fault));
+        let pipelining = Arc::new(AtomicBool::new(false));
         let (shared, shared_fault) = (Arc::clone(&maildrop), Arc::clone(&fault));
+        let shared_pipelining = Arc::clone(&pipelining);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let maildrop = Arc::clone(&shared);
                 let fault = *shared_fault.lock().expect("fault");
+                let pipelining = shared_pipelining.load(Ordering::SeqCst);
                 tokio::spawn(async move {
-                    let _ = serve(stream, maildrop, fault_at, fault).await;
+                    let _ = serve(stream, maildrop, fault_at, fault, pipelining).await;
                 });
             }
         });
@@ -57,7 +62,14 @@ impl FakePop3 {
             port,
             maildrop,
             fault,
+            pipelining,
         }
+    }
+
+    /// Whether the next connections list PIPELINING in CAPA (RFC 2449 §6.6), as Dovecot does.
+    /// The server reads one command at a time either way, so commands sent ahead just wait.
+    pub fn set_pipelining(&self, offered: bool) {
+        self.pipelining.store(offered, Ordering::SeqCst);
     }
 
     /// How the next connections behave.
@@ -81,6 +93,7 @@ async fn serve(
     maildrop: Maildrop,
     fault_at: u32,
     fault: Fault,
+    pipelining: bool,
 ) -> std::io::Result<()> {
     // This session's view: the numbers of the messages present when it started.
     let present: Vec<(usize, Vec<u8>)> = maildrop
@@ -100,6 +113,11 @@ async fn serve(
         let argument: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
         let message = argument.checked_sub(1).and_then(|index| present.get(index));
         match verb.as_str() {
+            "CAPA" if pipelining => {
+                write
+                    .write_all(b"+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n")
+                    .await?
+            }
             "CAPA" => write.write_all(b"+OK\r\nUSER\r\nUIDL\r\n.\r\n").await?,
             "USER" | "PASS" | "NOOP" => write.write_all(b"+OK\r\n").await?,
             "STAT" => {
