@@ -44,8 +44,18 @@ fn parse(raw: &[u8]) -> Option<Message<'_>> {
         .filter(|message| !message.parts.is_empty())
 }
 
+/// Reads the headers only: decoding the whole body (as `parse` does) was the largest piece of
+/// our CPU time in a fetch of 20 KB messages, on a machine whose other core runs the server.
+/// Without headers the whole parse decides, since a body alone still counts as a message.
 pub fn envelope(raw: &[u8]) -> Envelope {
-    let Some(message) = parse(raw) else {
+    let headers = MessageParser::default()
+        .parse_headers(raw)
+        .filter(|message| !message.parts.is_empty());
+    envelope_of(headers.or_else(|| parse(raw)))
+}
+
+fn envelope_of(message: Option<Message<'_>>) -> Envelope {
+    let Some(message) = message else {
         return Envelope {
             parse_failed: true,
             ..Envelope::default()
@@ -137,6 +147,33 @@ Message-ID: <a@b>\r\n\r\nbody\r\n";
         // 09:00 in India (+05:30) is 03:30 UTC.
         assert_eq!(envelope.date, Some(DATE_0330_UTC));
         assert!(!envelope.parse_failed);
+    }
+
+    /// Headers only must give what parsing the whole message gave, whatever the message.
+    #[test]
+    fn envelope_from_headers_equals_envelope_from_the_whole_message() {
+        let cases: [&[u8]; 12] = [
+            b"",
+            b"\xff\xfe not mail",
+            b"\r\nbody without headers\r\n",
+            b"Subject: headers only, no blank line",
+            b"Subject: bare\nFrom: Lf <lf@example.org>\n\nbody\n",
+            b"From: =?UTF-8?B?4KSG4KS24KS+?= <asha@example.org>\r\nSubject: =?UTF-8?B?4KSo4KSu4KS44KWN4KSk4KWH?=\r\nDate: Sun, 29 Nov 2026 09:00:00 +0530\r\nMessage-ID: <a@b>\r\n\r\nbody\r\n",
+            b"Subject: =?UTF-8?Q?a=0D=0AX-Evil:_1?=\r\n\r\nx\r\n",
+            b"From: \"Folded\r\n Name\" <f@example.org>\r\nSubject: one\r\n two\r\n\r\n\xff\xfe\r\n",
+            b"Content-Type: multipart/mixed; boundary=b\r\nSubject: parts\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n",
+            b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: in@example.org\r\n\r\ninner body\r\n",
+            b"Subject: latin\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n\xe9t\xe9\r\n",
+            b"no colon here\r\nSubject: after junk\r\n\r\nbody\r\n",
+        ];
+        for raw in cases {
+            assert_eq!(
+                envelope(raw),
+                envelope_of(parse(raw)),
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
+        }
     }
 
     #[test]
