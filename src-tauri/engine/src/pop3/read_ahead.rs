@@ -6,9 +6,10 @@
 use std::collections::VecDeque;
 
 /// At most this many RETRs in flight. Each command is ~12 bytes, so the commands never come
-/// near filling a TCP window (RFC 2449 §6.6), and 16 replies keep the server busy through
-/// our round trip.
-pub(super) const WINDOW_MESSAGES: usize = 16;
+/// near filling a TCP window (RFC 2449 §6.6). Measured on the bench (2,000 × 20 KB, Dovecot,
+/// TLS), the RETR loop took ~390 ms with 16, ~355 ms with 32 and ~335 ms with 64 (and 2 MiB):
+/// 32 takes most of the gain while keeping what a stop reads for nothing small.
+pub(super) const WINDOW_MESSAGES: usize = 32;
 
 /// At most this many bytes (by LIST size) in flight, so a message bigger than this is never
 /// asked for before the caller asks for it: one it then skips (headers only, too big) is not
@@ -125,16 +126,17 @@ mod tests {
 
     #[test]
     fn fills_the_window_then_refills_by_halves() {
+        let window = WINDOW_MESSAGES as u32;
         let mut ahead = ReadAhead::default();
-        ahead.plan(small(1..=40));
+        ahead.plan(small(1..=3 * window));
         let Route::Pipelined { skip, send } = ahead.route(1) else {
             panic!()
         };
         assert!(skip.is_empty());
-        assert_eq!(send, (1..=16).collect::<Vec<_>>());
-        // Reading 1 leaves 15 in flight: no refill until half the window has drained.
-        assert_eq!(ahead.in_flight.len(), 15);
-        for n in 2..=8 {
+        assert_eq!(send, (1..=window).collect::<Vec<_>>());
+        // Reading 1 leaves the rest in flight: no refill until half the window has drained.
+        assert_eq!(ahead.in_flight.len(), WINDOW_MESSAGES - 1);
+        for n in 2..=window / 2 {
             assert_eq!(
                 ahead.route(n),
                 Route::Pipelined {
@@ -143,10 +145,10 @@ mod tests {
                 }
             );
         }
-        let Route::Pipelined { send, .. } = ahead.route(9) else {
+        let Route::Pipelined { send, .. } = ahead.route(window / 2 + 1) else {
             panic!()
         };
-        assert_eq!(send, (17..=24).collect::<Vec<_>>());
+        assert_eq!(send, (window + 1..=window + window / 2).collect::<Vec<_>>());
         assert_eq!(ahead.in_flight.len(), WINDOW_MESSAGES - 1);
     }
 
@@ -183,21 +185,21 @@ mod tests {
     #[test]
     fn skipping_planned_messages_reads_only_those_already_asked_for() {
         let mut ahead = ReadAhead::default();
-        ahead.plan(small(1..=40));
+        ahead.plan(small(1..=100));
         ahead.route(1);
-        // 2..=16 are in flight; the caller goes on with 5: 2, 3, 4 must be read and dropped.
+        // 2 and on are in flight; the caller goes on with 5: 2, 3, 4 must be read and dropped.
         let Route::Pipelined { skip, .. } = ahead.route(5) else {
             panic!()
         };
         assert_eq!(numbers(&skip), [2, 3, 4]);
         assert_eq!(ahead.in_flight.front().map(|p| p.0), Some(6));
         ahead.in_flight.clear();
-        // Nothing in flight, 30 planned further on: 17..=29 are dropped from the plan unasked.
-        let Route::Pipelined { skip, send } = ahead.route(30) else {
+        // Nothing in flight, 80 planned further on: those before it leave the plan unasked.
+        let Route::Pipelined { skip, send } = ahead.route(80) else {
             panic!()
         };
         assert!(skip.is_empty());
-        assert_eq!(send.first(), Some(&30));
+        assert_eq!(send.first(), Some(&80));
     }
 
     #[test]
