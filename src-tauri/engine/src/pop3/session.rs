@@ -237,6 +237,9 @@ impl Pop3Session {
         Ok(())
     }
 
+    /// For RETR (and the login, before any RETR). Other commands, TOP included, go through
+    /// [`Self::take_idle`]: while pipelined RETRs are due, async-pop refuses other commands,
+    /// and that refusal would end the session.
     fn take(&mut self, step: &str) -> Result<Client> {
         self.client.take().ok_or_else(|| dropped(step))
     }
