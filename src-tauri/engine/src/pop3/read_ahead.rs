@@ -39,9 +39,9 @@ pub(super) enum Route {
     /// the caller passed over), then read this one's; `send` first goes out to keep the
     /// window full.
     Pipelined { skip: Vec<Planned>, send: Vec<u32> },
-    /// Not planned: read and throw away every reply in flight, then one RETR the ordinary
-    /// way. The plan is forgotten.
-    Unplanned { skip: Vec<Planned> },
+    /// Not planned (a fallback after a refused TOP, say): read the replies in flight into
+    /// `ready`, as for any other command, then one RETR the ordinary way. The plan stays.
+    Unplanned,
 }
 
 impl ReadAhead {
@@ -58,23 +58,17 @@ impl ReadAhead {
             self.ready.drain(..position);
             return Route::Ready;
         }
+        let skip: Vec<Planned> =
+            if let Some(position) = self.in_flight.iter().position(|(n, _)| *n == number) {
+                self.in_flight.drain(..position).collect()
+            } else if let Some(position) = self.planned.iter().position(|(n, _)| *n == number) {
+                self.planned.drain(..position);
+                self.in_flight.drain(..).collect()
+            } else {
+                return Route::Unplanned;
+            };
+        // Everything read ahead came before `number` in the plan: passed over.
         self.ready.clear();
-        let skip: Vec<Planned> = match self.in_flight.iter().position(|(n, _)| *n == number) {
-            Some(position) => self.in_flight.drain(..position).collect(),
-            None => {
-                let skip = self.in_flight.drain(..).collect();
-                match self.planned.iter().position(|(n, _)| *n == number) {
-                    Some(position) => {
-                        self.planned.drain(..position);
-                    }
-                    None => {
-                        self.planned.clear();
-                        return Route::Unplanned { skip };
-                    }
-                }
-                skip
-            }
-        };
         let send = self.top_up();
         // Its reply is read next.
         self.in_flight.pop_front();
@@ -203,16 +197,20 @@ mod tests {
     }
 
     #[test]
-    fn an_unplanned_message_drains_everything_and_forgets_the_plan() {
+    fn an_unplanned_message_keeps_the_plan_and_what_is_in_flight() {
         let mut ahead = ReadAhead::default();
         ahead.plan(small(1..=5));
         ahead.route(1);
-        let Route::Unplanned { skip } = ahead.route(99) else {
-            panic!()
-        };
-        assert_eq!(numbers(&skip), [2, 3, 4, 5]);
-        assert!(ahead.in_flight.is_empty());
-        assert!(matches!(ahead.route(2), Route::Unplanned { skip } if skip.is_empty()));
+        assert_eq!(ahead.route(99), Route::Unplanned);
+        assert_eq!(numbers(&Vec::from(ahead.in_flight.clone())), [2, 3, 4, 5]);
+        ahead.ready.push_back((2, Ok(b"two".to_vec())));
+        ahead.in_flight.pop_front();
+        assert_eq!(ahead.route(98), Route::Unplanned);
+        assert_eq!(
+            ahead.route(2),
+            Route::Ready,
+            "read ahead before 98 and still wanted"
+        );
     }
 
     #[test]
@@ -232,6 +230,6 @@ mod tests {
     #[test]
     fn nothing_planned_means_unplanned() {
         let mut ahead = ReadAhead::default();
-        assert_eq!(ahead.route(1), Route::Unplanned { skip: vec![] });
+        assert_eq!(ahead.route(1), Route::Unplanned);
     }
 }

@@ -178,8 +178,8 @@ impl Pop3Session {
     /// their LIST sizes, so that it can ask for the next few while one downloads (RFC 2449
     /// §6.6). Does nothing unless the server offers PIPELINING. Plan only messages that will
     /// be RETRed: a planned message passed over costs its download if it was already asked
-    /// for (never one bigger than the window, ~1 MiB). Asking for messages off the plan is
-    /// correct, only slower.
+    /// for (never one bigger than the window, ~1 MiB). RETR or TOP off the plan is correct,
+    /// only not pipelined.
     pub fn plan_retrs(&mut self, messages: impl IntoIterator<Item = Planned>) {
         if self.client.as_ref().is_some_and(Client::can_pipeline) {
             self.ahead.plan(messages);
@@ -190,7 +190,8 @@ impl Pop3Session {
     /// deadline is `command + per_mib × size_hint` in MiB ([`Timeouts::retr`]); `size_hint`
     /// is the size LIST gave. When pipelining, the deadline runs from when this message's
     /// reply is awaited (earlier replies were read by earlier calls), and grows by the sizes
-    /// of any planned messages passed over that must be read first.
+    /// of any planned messages passed over that must be read first. A message off the plan
+    /// (say, after a refused TOP) waits for the replies due, which stay for later calls.
     pub async fn retr(&mut self, number: u32, size_hint: u64) -> Result<Vec<u8>> {
         let mut client = self.take("RETR")?;
         let route = self.ahead.route(number);
@@ -206,14 +207,11 @@ impl Pop3Session {
                 let exchange = pipelined_retr(&mut client, skip.len(), &send, number);
                 timed("RETR", limit, exchange).await?
             }
-            Route::Unplanned { skip } => {
-                let skipped: u64 = skip.iter().map(|(_, size)| size).sum();
-                let limit = self.timeouts.retr(size_hint.saturating_add(skipped));
-                let exchange = async {
-                    pass_over(&mut client, skip.len()).await?;
-                    client.retr(number as usize).await.map(Vec::from)
-                };
-                timed("RETR", limit, exchange).await?
+            Route::Unplanned => {
+                self.read_due(&mut client).await?;
+                let limit = self.timeouts.retr(size_hint);
+                let exchange = client.retr(number as usize);
+                Vec::from(timed("RETR", limit, exchange).await?)
             }
         };
         tracing::trace!(number, octets = message.len(), "POP3: retrieved");
@@ -249,9 +247,16 @@ impl Pop3Session {
     /// the server's answer to `step` would be queued behind them.
     async fn take_idle(&mut self, step: &str) -> Result<Client> {
         let mut client = self.take(step)?;
+        self.read_due(&mut client).await?;
+        Ok(client)
+    }
+
+    /// Reads every pipelined RETR reply still due into `ready`, each under its own RETR
+    /// deadline. On failure the caller drops `client`: the session is over.
+    async fn read_due(&mut self, client: &mut Client) -> Result<()> {
         while let Some(&(number, size)) = self.ahead.in_flight.front() {
             let limit = self.timeouts.retr(size);
-            let reply = match tokio::time::timeout(limit, next_retr(&mut client, number)).await {
+            let reply = match tokio::time::timeout(limit, next_retr(client, number)).await {
                 Ok(Ok(message)) => Ok(message),
                 Ok(Err(error)) if error.is_server_error() => Err(error),
                 Ok(Err(error)) => return Err(from_pop("RETR", error)),
@@ -260,7 +265,7 @@ impl Pop3Session {
             self.ahead.in_flight.pop_front();
             self.ahead.ready.push_back((number, reply));
         }
-        Ok(client)
+        Ok(())
     }
 }
 

@@ -243,3 +243,35 @@ async fn an_abandoned_retr_in_flight_ends_the_session() {
         Some("RETR 4")
     );
 }
+
+/// A RETR off the plan (the fallback after a refused TOP) waits for the replies due and keeps
+/// them: the planned messages after it come without another download.
+#[tokio::test]
+async fn a_retr_off_the_plan_keeps_the_replies_due() {
+    let (port, server) = serve(|mut peer| async move {
+        logged_in(&mut peer, CAPA_PIPELINING).await;
+        for n in 1..=3 {
+            peer.expect(&format!("RETR {n}")).await;
+        }
+        peer.send([reply(1), reply(2), reply(3)].concat()).await;
+        peer.expect("RETR 4").await;
+        peer.send(reply(4)).await;
+        peer.expect("QUIT").await;
+        peer.send("+OK bye\r\n").await;
+        peer
+    })
+    .await;
+    let mut session = session(port, relaxed()).await;
+    session.plan_retrs(plan().take(3));
+    assert_eq!(retr(&mut session, 1).await, MESSAGES[0]);
+    assert_eq!(retr(&mut session, 4).await, MESSAGES[3]);
+    assert_eq!(retr(&mut session, 2).await, MESSAGES[1]);
+    assert_eq!(retr(&mut session, 3).await, MESSAGES[2]);
+    session.quit().await.unwrap();
+    let sent = server.await.unwrap();
+    assert_eq!(
+        sent.iter().filter(|line| line.starts_with("RETR")).count(),
+        4,
+        "each message downloaded once: {sent:?}"
+    );
+}
