@@ -128,10 +128,20 @@ impl Pop3Session {
         Ok(())
     }
 
-    /// (message number, unique id) for every message, from UIDL (RFC 1939 §7).
-    pub async fn uidl_all(&mut self) -> Result<Vec<(u32, String)>> {
+    /// (message number, unique id) for every message, from UIDL (RFC 1939 §7); `None` when
+    /// the server refuses UIDL (it is optional), leaving the session usable.
+    pub async fn uidl_all(&mut self) -> Result<Option<Vec<(u32, String)>>> {
         let mut client = self.take("UIDL")?;
-        let reply = timed("UIDL", self.timeouts.command, client.uidl(None)).await?;
+        let reply = match tokio::time::timeout(self.timeouts.command, client.uidl(None)).await {
+            Ok(Err(error)) if matches!(error.kind(), async_pop::ErrorKind::ServerError(_)) => {
+                // `-ERR` is a whole reply: the conversation is still in step.
+                tracing::info!(host = %self.host, "POP3: the server refuses UIDL");
+                self.client = Some(client);
+                return Ok(None);
+            }
+            Ok(result) => result.map_err(|error| from_pop("UIDL", error))?,
+            Err(_) => return Err(timed_out("UIDL", self.timeouts.command)),
+        };
         let UidlResponse::Multiple(listing) = reply else {
             return Err(nonsense("UIDL", "a single listing instead of all of them"));
         };
@@ -142,7 +152,7 @@ impl Pop3Session {
             all.push((number, id));
         }
         self.client = Some(client);
-        Ok(all)
+        Ok(Some(all))
     }
 
     /// (message number, size in octets) from LIST (RFC 1939 §5).
@@ -177,12 +187,40 @@ impl Pop3Session {
         Ok(Vec::from(message))
     }
 
+    /// The message's headers, the blank line and its first `lines` body lines, exactly as
+    /// [`Self::retr`] would give them (RFC 1939 §7). `None` when the server refuses TOP (it is
+    /// optional), leaving the session usable.
+    pub async fn top(&mut self, number: u32, lines: u32) -> Result<Option<Vec<u8>>> {
+        let mut client = self.take("TOP")?;
+        let limit = self.timeouts.command;
+        match tokio::time::timeout(limit, client.top(number as usize, lines as usize)).await {
+            Ok(Ok(message)) => {
+                self.client = Some(client);
+                Ok(Some(Vec::from(message)))
+            }
+            Ok(Err(error)) if matches!(error.kind(), async_pop::ErrorKind::ServerError(_)) => {
+                tracing::info!(host = %self.host, number, "POP3: the server refuses TOP");
+                self.client = Some(client);
+                Ok(None)
+            }
+            Ok(Err(error)) => Err(from_pop("TOP", error)),
+            Err(_) => Err(timed_out("TOP", limit)),
+        }
+    }
+
     /// Marks the message for deletion; the server removes it at QUIT (RFC 1939 §§5–6).
     pub async fn dele(&mut self, number: u32) -> Result<()> {
         let mut client = self.take("DELE")?;
         timed("DELE", self.timeouts.command, client.dele(number as usize)).await?;
         self.client = Some(client);
         Ok(())
+    }
+
+    /// Whether this session already sent DELE for the message.
+    pub fn is_marked_deleted(&self, number: u32) -> bool {
+        self.client
+            .as_ref()
+            .is_some_and(|client| client.is_deleted(&(number as usize)))
     }
 
     /// QUIT: the server commits deletions (RFC 1939 §6).

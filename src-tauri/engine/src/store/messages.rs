@@ -28,6 +28,11 @@ pub struct MessageSummary {
     pub is_read: bool,
     /// The message could not be parsed; it is listed from its raw bytes only.
     pub parse_failed: bool,
+    /// Only the headers (and perhaps the first lines) were downloaded; `server_size` octets
+    /// wait on the server.
+    pub partial: bool,
+    #[cfg_attr(feature = "bindings", ts(type = "number | null"))]
+    pub server_size: Option<i64>,
 }
 
 /// A message downloaded over POP3, about to be stored.
@@ -36,6 +41,8 @@ pub struct NewMessage<'a> {
     pub uidl: &'a str,
     pub raw: &'a [u8],
     pub envelope: &'a Envelope,
+    /// `Some(size of the whole message)` when `raw` is only its start (TOP).
+    pub partial_of: Option<u64>,
 }
 
 /// What the store knows about a UIDL seen on the server.
@@ -44,10 +51,14 @@ pub struct UidlState {
     pub deleted_on_server: bool,
     /// When the message was committed locally (Unix seconds): its age for "keep N days".
     pub stored_at: i64,
+    /// Only its start is stored: no policy but the user's own delete removes it from the server.
+    pub partial: bool,
+    /// The user deleted it here (or its row is gone).
+    pub deleted_here: bool,
 }
 
-const SUMMARY_COLUMNS: &str =
-    "id, account_id, from_name, from_address, subject, header_date, is_read, parse_failed";
+const SUMMARY_COLUMNS: &str = "id, account_id, from_name, from_address, subject, header_date, \
+     is_read, parse_failed, partial, server_size";
 
 fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
     Ok(MessageSummary {
@@ -59,6 +70,8 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
         date: row.get(5)?,
         is_read: row.get(6)?,
         parse_failed: row.get(7)?,
+        partial: row.get(8)?,
+        server_size: row.get(9)?,
     })
 }
 
@@ -83,12 +96,17 @@ impl Store {
     pub fn stored_uidls(&self, account_id: i64) -> Result<HashMap<String, UidlState>> {
         self.read(|connection| {
             let mut statement = connection.prepare(
-                "SELECT uidl, deleted_on_server, stored_at FROM pop3_uidls WHERE account_id = ?1",
+                "SELECT u.uidl, u.deleted_on_server, u.stored_at, coalesce(m.partial, 0),
+                        m.id IS NULL OR m.deleted_at IS NOT NULL
+                 FROM pop3_uidls u LEFT JOIN messages m ON m.id = u.message_id
+                 WHERE u.account_id = ?1",
             )?;
             let rows = statement.query_map([account_id], |row| {
                 let state = UidlState {
                     deleted_on_server: row.get(1)?,
                     stored_at: row.get(2)?,
+                    partial: row.get(3)?,
+                    deleted_here: row.get(4)?,
                 };
                 Ok((row.get::<_, String>(0)?, state))
             })?;
@@ -119,11 +137,12 @@ impl Store {
         self.read(|connection| {
             let sql = match account_id {
                 Some(_) => format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM messages WHERE account_id = ?1
+                    "SELECT {SUMMARY_COLUMNS} FROM messages
+                     WHERE account_id = ?1 AND deleted_at IS NULL
                      ORDER BY sort_date DESC, id DESC LIMIT ?2 OFFSET ?3"
                 ),
                 None => format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM messages WHERE ?1 IS NULL
+                    "SELECT {SUMMARY_COLUMNS} FROM messages WHERE ?1 IS NULL AND deleted_at IS NULL
                      ORDER BY sort_date DESC, id DESC LIMIT ?2 OFFSET ?3"
                 ),
             };
@@ -160,6 +179,68 @@ impl Store {
         })
     }
 
+    /// The account and UIDL a stored message came with, to find it on the server again.
+    pub fn message_origin(&self, id: i64) -> Result<(i64, String)> {
+        self.read(|connection| {
+            connection
+                .query_row(
+                    "SELECT account_id, uidl FROM pop3_uidls WHERE message_id = ?1",
+                    [id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| Error::not_found(format!("message {id} on the server")))
+        })
+    }
+
+    /// Replaces a partly downloaded message by the whole one, in one transaction: its raw
+    /// bytes and the list row parsed from them. The id, read state and UIDL stay.
+    pub fn complete_partial(&self, id: i64, raw: &[u8], envelope: &Envelope) -> Result<()> {
+        let size = i64::try_from(raw.len()).unwrap_or(i64::MAX);
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE messages SET partial = 0, server_size = NULL, size = ?2, from_name = ?3,
+                     from_address = ?4, subject = ?5, header_date = ?6, message_id = ?7,
+                     parse_failed = ?8, sort_date = coalesce(?6, sort_date)
+                 WHERE id = ?1",
+                params![
+                    id,
+                    size,
+                    envelope.from_name,
+                    envelope.from_address,
+                    envelope.subject,
+                    envelope.date,
+                    envelope.message_id,
+                    envelope.parse_failed,
+                ],
+            )?;
+            if changed == 0 {
+                return Err(Error::not_found(format!("message {id}")));
+            }
+            tx.execute(
+                "UPDATE message_raw SET raw = ?2 WHERE message_id = ?1",
+                params![id, raw],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Deletes a message here: it leaves every list at once; its bytes stay in the store (the
+    /// Trash of issue 6 lists them), and an account that deletes from the server "when I
+    /// delete it here" removes it there at the next check.
+    pub fn delete_here(&self, id: i64) -> Result<()> {
+        let changed = self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE messages SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+                params![id, now_unix()],
+            )?)
+        })?;
+        if changed == 0 {
+            self.message_summary(id)?;
+        }
+        Ok(())
+    }
+
     pub fn set_read(&self, id: i64, read: bool) -> Result<()> {
         let changed = self.write(|tx| {
             Ok(tx.execute(
@@ -188,10 +269,13 @@ fn insert_one(
         return Ok(None);
     }
     let size = i64::try_from(message.raw.len()).unwrap_or(i64::MAX);
+    let server_size = message
+        .partial_of
+        .map(|whole| i64::try_from(whole).unwrap_or(i64::MAX));
     tx.prepare_cached(
         "INSERT INTO messages (account_id, received_at, sort_date, header_date, from_name,
-             from_address, subject, message_id, size, parse_failed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             from_address, subject, message_id, size, parse_failed, partial, server_size)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         message.account_id,
@@ -204,6 +288,8 @@ fn insert_one(
         envelope.message_id,
         size,
         envelope.parse_failed,
+        server_size.is_some(),
+        server_size,
     ])?;
     let id = tx.last_insert_rowid();
     tx.prepare_cached("INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)")?
@@ -221,5 +307,7 @@ fn insert_one(
         date: envelope.date,
         is_read: false,
         parse_failed: envelope.parse_failed,
+        partial: server_size.is_some(),
+        server_size,
     }))
 }

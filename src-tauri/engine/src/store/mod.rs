@@ -174,6 +174,42 @@ mod tests {
         assert_eq!(version, 99);
     }
 
+    /// SQLite's "database or disk is full" reaches the user as a full disk, with nothing of the
+    /// failed transaction kept.
+    #[test]
+    fn a_full_disk_is_reported_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("mail.sqlite3")).unwrap();
+        let account = store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO accounts (settings_json, created_at) VALUES ('{}', 0)",
+                    [],
+                )?;
+                Ok(tx.last_insert_rowid())
+            })
+            .unwrap();
+        let pages: i64 = lock(&store.writer)
+            .query_row("PRAGMA page_count", [], |row| row.get(0))
+            .unwrap();
+        lock(&store.writer)
+            .pragma_update(None, "max_page_count", pages + 8)
+            .unwrap();
+        let raw = vec![b'x'; 256 * 1024];
+        let envelope = crate::mime::envelope(b"Subject: big\r\n\r\nbody\r\n");
+        let error = store
+            .insert_downloaded(&[crate::store::NewMessage {
+                account_id: account,
+                uidl: "u1",
+                raw: &raw,
+                envelope: &envelope,
+                partial_of: None,
+            }])
+            .unwrap_err();
+        assert_eq!(error.reason(), Some(&ErrorReason::DiskFull), "{error}");
+        assert!(store.stored_uidls(account).unwrap().is_empty());
+    }
+
     #[test]
     fn corrupt_database_is_refused_and_kept() {
         let dir = tempfile::tempdir().unwrap();

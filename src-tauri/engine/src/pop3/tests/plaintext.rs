@@ -67,7 +67,7 @@ async fn happy_path_is_byte_exact_and_ends_with_quit() {
     .await
     .unwrap();
     session.login("asha", "s3cret pass").await.unwrap();
-    let uidl = session.uidl_all().await.unwrap();
+    let uidl = session.uidl_all().await.unwrap().unwrap();
     assert_eq!(uidl.len(), 500);
     assert_eq!(uidl[0], (1, uid(1)));
     assert_eq!(uidl[499], (500, uid(500)));
