@@ -333,3 +333,42 @@ async fn without_uidl_and_top_delete_mode_never_stores_twice() {
     expected.sort();
     assert_eq!(all_raw(&engine).await, expected);
 }
+
+/// Fetched mail is searchable at once: by body words in Hindi (whole Devanagari words, not
+/// the pieces the default tokenizer makes), by sender and by attachment name.
+#[tokio::test]
+async fn fetched_mail_is_searchable_at_once() {
+    let user = User::new("search", "pw");
+    user.mailbox.deliver_raw(
+        "From: Ravi <ravi@example.org>\r\nSubject: =?utf-8?b?4KSu4KWH4KSyIOCkhuCkiA==?=\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nआपका मेल डाकघर पहुँच गया।\r\n--b\r\n\
+         Content-Type: application/pdf; name=rasid.pdf\r\n\
+         Content-Disposition: attachment; filename=rasid.pdf\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n"
+            .as_bytes(),
+    );
+    user.mailbox.deliver_raw(
+        "From: Asha <asha@example.org>\r\nSubject: malik\r\nContent-Type: text/plain; \
+         charset=utf-8\r\n\r\nमालिक ने लिखा है\r\n"
+            .as_bytes(),
+    );
+    let settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
+    let account = user.add_account(settings).await;
+    user.engine.fetch(account.id, NO_PROGRESS).await.unwrap();
+
+    let subjects = |found: Vec<dakiya_engine::MessageSummary>| -> Vec<String> {
+        found.into_iter().map(|m| m.subject).collect()
+    };
+    let search = |query: &str| user.engine.search(query.to_owned(), 50);
+    assert_eq!(subjects(search("मेल").await.unwrap()), ["मेल आई"]);
+    assert_eq!(subjects(search("डाकघर पहुँ").await.unwrap()), ["मेल आई"]);
+    assert_eq!(subjects(search("rasid").await.unwrap()), ["मेल आई"]);
+    assert_eq!(subjects(search("ravi@example").await.unwrap()), ["मेल आई"]);
+    assert_eq!(subjects(search("मालिक").await.unwrap()), ["malik"]);
+    assert!(search("डाकिया").await.unwrap().is_empty());
+    assert!(
+        search("\"OR subject:").await.unwrap().is_empty(),
+        "typed syntax is text"
+    );
+}

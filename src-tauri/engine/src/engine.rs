@@ -419,6 +419,12 @@ impl Engine {
             .await
     }
 
+    /// The newest `limit` messages holding every word of `query` (the last as a prefix).
+    pub async fn search(&self, query: String, limit: u32) -> Result<Vec<MessageSummary>> {
+        self.blocking(move |store| store.search(&query, limit))
+            .await
+    }
+
     pub async fn message_summary(&self, id: i64) -> Result<MessageSummary> {
         self.blocking(move |store| store.message_summary(id)).await
     }

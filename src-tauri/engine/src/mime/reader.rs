@@ -1,6 +1,6 @@
 //! From raw bytes to the envelope (list row) and the content (reader view).
 
-use mail_parser::{Address, Message, MessageParser, PartType};
+use mail_parser::{Address, Message, MessageParser, MimeHeaders, PartType};
 
 use super::html::sanitize_html;
 
@@ -15,6 +15,64 @@ pub struct Envelope {
     pub message_id: Option<String>,
     /// Nothing MIME-shaped could be read; the list shows what a raw scan found.
     pub parse_failed: bool,
+    /// What search finds the message by.
+    pub search: SearchText,
+}
+
+/// The words a message is found by, apart from its subject (DESIGN.md §3.6).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SearchText {
+    /// Names and addresses of From, To, Cc and Reply-To.
+    pub addresses: String,
+    /// The readable body (HTML converted to text), at most [`MAX_INDEXED_BODY`] bytes of it.
+    pub body: String,
+    pub attachment_names: String,
+}
+
+/// Search finds a message by its first 256 KiB of text: enough for any letter, and a 50 MB
+/// log file pasted into a mail neither bloats the index nor stalls the fetch.
+pub const MAX_INDEXED_BODY: usize = 256 * 1024;
+
+fn truncate_at_char(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+fn search_text(message: &Message<'_>) -> SearchText {
+    let mut addresses = Vec::new();
+    for list in [
+        message.from(),
+        message.to(),
+        message.cc(),
+        message.reply_to(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for address in list.iter() {
+            addresses.extend(address.name().map(one_line));
+            addresses.extend(address.address().map(one_line));
+        }
+    }
+    let body = message
+        .body_text(0)
+        .map(|text| truncate_at_char(text.into_owned(), MAX_INDEXED_BODY))
+        .unwrap_or_default();
+    let attachment_names: Vec<String> = message
+        .attachments()
+        .filter_map(|part| part.attachment_name().map(one_line))
+        .collect();
+    SearchText {
+        addresses: addresses.join(" "),
+        body,
+        attachment_names: attachment_names.join(" "),
+    }
 }
 
 /// What the message view shows.
@@ -46,8 +104,14 @@ fn parse(raw: &[u8]) -> Option<Message<'_>> {
 
 pub fn envelope(raw: &[u8]) -> Envelope {
     let Some(message) = parse(raw) else {
+        // Unreadable as MIME: still findable by whatever text its bytes hold.
+        let text = String::from_utf8_lossy(&raw[..raw.len().min(MAX_INDEXED_BODY)]).into_owned();
         return Envelope {
             parse_failed: true,
+            search: SearchText {
+                body: text,
+                ..SearchText::default()
+            },
             ..Envelope::default()
         };
     };
@@ -65,6 +129,7 @@ pub fn envelope(raw: &[u8]) -> Envelope {
         date: message.date().map(mail_parser::DateTime::to_timestamp),
         message_id: message.message_id().map(one_line),
         parse_failed: false,
+        search: search_text(&message),
     }
 }
 

@@ -60,6 +60,10 @@ pub struct UidlState {
 const SUMMARY_COLUMNS: &str = "id, account_id, from_name, from_address, subject, header_date, \
      is_read, parse_failed, partial, server_size";
 
+/// The same columns of `messages AS m`, for queries that join other tables.
+const SUMMARY_COLUMNS_OF_M: &str = "m.id, m.account_id, m.from_name, m.from_address, m.subject, \
+     m.header_date, m.is_read, m.parse_failed, m.partial, m.server_size";
+
 fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
     Ok(MessageSummary {
         id: row.get(0)?,
@@ -221,6 +225,19 @@ impl Store {
                 "UPDATE message_raw SET raw = ?2 WHERE message_id = ?1",
                 params![id, raw],
             )?;
+            let search = &envelope.search;
+            tx.execute(
+                "UPDATE message_text SET subject = ?2, addresses = ?3, body = ?4,
+                     attachment_names = ?5
+                 WHERE message_id = ?1",
+                params![
+                    id,
+                    envelope.subject,
+                    search.addresses,
+                    search.body,
+                    search.attachment_names
+                ],
+            )?;
             Ok(())
         })
     }
@@ -239,6 +256,54 @@ impl Store {
             self.message_summary(id)?;
         }
         Ok(())
+    }
+
+    /// The newest messages (by date) whose subject, addresses, text or attachment names hold
+    /// every word of `query`; the last word may be the start of one (search as you type).
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<MessageSummary>> {
+        let Some(matching) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        self.read(|connection| {
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS_OF_M} FROM message_search
+                 JOIN message_text t ON t.search_key = message_search.rowid
+                 JOIN messages m ON m.id = t.message_id
+                 WHERE message_search MATCH ?1 AND m.deleted_at IS NULL
+                 ORDER BY message_search.rowid DESC LIMIT ?2"
+            ))?;
+            let rows = statement.query_map(params![matching, limit], summary)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Indexes messages that have no search text yet (stored before search existed), a batch
+    /// per transaction so a large store is upgraded without one huge commit.
+    pub(crate) fn index_unindexed(&self) -> Result<usize> {
+        const BATCH: i64 = 256;
+        let mut indexed = 0;
+        loop {
+            let done = self.write(|tx| {
+                let pending: Vec<(i64, i64, Vec<u8>)> = tx
+                    .prepare(
+                        "SELECT m.id, m.sort_date, r.raw FROM messages m
+                         JOIN message_raw r ON r.message_id = m.id
+                         WHERE NOT EXISTS (SELECT 1 FROM message_text t WHERE t.message_id = m.id)
+                         LIMIT ?1",
+                    )?
+                    .query_map([BATCH], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for (id, sort_date, raw) in &pending {
+                    let envelope = crate::mime::envelope(raw);
+                    insert_search_text(tx, *id, *sort_date, &envelope)?;
+                }
+                Ok(pending.len())
+            })?;
+            indexed += done;
+            if done < BATCH as usize {
+                return Ok(indexed);
+            }
+        }
     }
 
     pub fn set_read(&self, id: i64, read: bool) -> Result<()> {
@@ -292,6 +357,7 @@ fn insert_one(
         server_size,
     ])?;
     let id = tx.last_insert_rowid();
+    insert_search_text(tx, id, envelope.date.unwrap_or(received_at), envelope)?;
     tx.prepare_cached("INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)")?
         .execute(params![id, message.raw])?;
     tx.prepare_cached(
@@ -310,4 +376,95 @@ fn insert_one(
         partial: server_size.is_some(),
         server_size,
     }))
+}
+
+/// The search key: the date in the high bits, so FTS5's rowid order is newest-first order, and
+/// the message id in the low 22, so messages of the same second differ. Dates are clamped to
+/// ±2^40 s (35,000 years) to keep the shift inside i64.
+fn search_key(sort_date: i64, message_id: i64) -> i64 {
+    const ID_BITS: u32 = 22;
+    let date = sort_date.clamp(-(1 << 40), 1 << 40);
+    (date << ID_BITS) | (message_id & ((1 << ID_BITS) - 1))
+}
+
+fn insert_search_text(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    sort_date: i64,
+    envelope: &Envelope,
+) -> Result<()> {
+    let search = &envelope.search;
+    let mut statement = tx.prepare_cached(
+        "INSERT OR IGNORE INTO message_text
+             (search_key, message_id, subject, addresses, body, attachment_names)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    // Two messages collide on a key only if 4 million ids apart within one second; then the
+    // next free key is taken. A message is never left unstored because of its search key.
+    let first = search_key(sort_date, message_id);
+    for key in (0..64).map(|step| first.saturating_add(step)) {
+        let inserted = statement.execute(params![
+            key,
+            message_id,
+            envelope.subject,
+            search.addresses,
+            search.body,
+            search.attachment_names
+        ])?;
+        if inserted == 1 {
+            return Ok(());
+        }
+    }
+    tx.prepare_cached(
+        "INSERT INTO message_text (message_id, subject, addresses, body, attachment_names)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        message_id,
+        envelope.subject,
+        search.addresses,
+        search.body,
+        search.attachment_names
+    ])?;
+    Ok(())
+}
+
+/// Every word as an FTS5 phrase (so quotes, operators and columns in what the user typed are
+/// just text), all required; the last one also matches as a prefix. `None` for no words.
+fn fts_query(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+        .collect();
+    let (last, rest) = words.split_last()?;
+    let mut matching = rest.join(" ");
+    if !matching.is_empty() {
+        matching.push(' ');
+    }
+    matching.push_str(last);
+    matching.push('*');
+    Some(matching)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_text_is_only_ever_words() {
+        assert_eq!(fts_query("  "), None);
+        assert_eq!(fts_query("डाक"), Some("\"डाक\"*".into()));
+        assert_eq!(
+            fts_query("subject: \"x OR y"),
+            Some("\"subject:\" \"\"\"x\" \"OR\" \"y\"*".into())
+        );
+    }
+
+    #[test]
+    fn search_keys_follow_dates_then_ids() {
+        assert!(search_key(100, 5) < search_key(101, 1));
+        assert!(search_key(100, 1) < search_key(100, 2));
+        assert!(search_key(-5, 1) < search_key(0, 1));
+        assert!(search_key(i64::MAX, 1) > search_key(2_000_000_000, 1));
+    }
 }

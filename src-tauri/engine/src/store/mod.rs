@@ -32,11 +32,19 @@ impl Store {
         let mut writer = connect(path)?;
         migrate(&mut writer, path)?;
         let reader = connect(path)?;
-        Ok(Store {
+        let store = Store {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
-        })
+        };
+        let indexed = store.index_unindexed()?;
+        if indexed > 0 {
+            tracing::info!(
+                indexed,
+                "store: indexed messages stored before search existed"
+            );
+        }
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
@@ -208,6 +216,44 @@ mod tests {
             .unwrap_err();
         assert_eq!(error.reason(), Some(&ErrorReason::DiskFull), "{error}");
         assert!(store.stored_uidls(account).unwrap().is_empty());
+    }
+
+    /// Mail stored before search existed is indexed when the store opens.
+    #[test]
+    fn a_version_2_store_gets_its_mail_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.sqlite3");
+        {
+            let mut connection = Connection::open(&path).unwrap();
+            migrations::migrations_up_to(2)
+                .to_latest(&mut connection)
+                .unwrap();
+            connection
+                .execute_batch(
+                    "INSERT INTO accounts (id, settings_json, created_at) VALUES (1, '{}', 0);
+                     INSERT INTO messages (id, account_id, received_at, sort_date, from_name,
+                         from_address, subject, size) VALUES (7, 1, 0, 0, '', '', 'पुराना', 3);",
+                )
+                .unwrap();
+            connection
+                .execute(
+                    "INSERT INTO message_raw (message_id, raw) VALUES (7, ?1)",
+                    [
+                        "Subject: =?utf-8?b?4KSq4KWB4KSw4KS+4KSo4KS+?=\r\n\r\nडाकघर की चिट्ठी\r\n"
+                            .as_bytes(),
+                    ],
+                )
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let found = store.search("चिट्ठी", 10).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, 7);
+        assert_eq!(
+            store.search("पुरा", 10).unwrap().len(),
+            1,
+            "a prefix of the subject"
+        );
     }
 
     #[test]

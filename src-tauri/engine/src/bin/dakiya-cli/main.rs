@@ -61,6 +61,13 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Newest messages holding every word (the last may be a word's start), like `list`.
+    Search {
+        #[arg(required = true)]
+        words: Vec<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// Show one message (and mark it read).
     Show {
         id: i64,
@@ -384,21 +391,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::List { account, limit } => {
             let messages = engine.list_messages(account, 0, limit).await?;
-            print(json, &messages, |messages| {
-                let lines: Vec<String> = messages
-                    .iter()
-                    .map(|m| {
-                        let unread = if m.is_read { ' ' } else { '*' };
-                        let from = if m.from_name.is_empty() {
-                            &m.from_address
-                        } else {
-                            &m.from_name
-                        };
-                        format!("{}{unread}\t{from}\t{}", m.id, m.subject)
-                    })
-                    .collect();
-                lines.join("\n")
-            });
+            print_list(json, &messages);
+        }
+        Command::Search { words, limit } => {
+            let messages = engine.search(words.join(" "), limit).await?;
+            print_list(json, &messages);
         }
         Command::Show { id, raw } => {
             if raw {
@@ -424,6 +421,24 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+fn print_list(json: bool, messages: &Vec<dakiya_engine::MessageSummary>) {
+    print(json, messages, |messages| {
+        let lines: Vec<String> = messages
+            .iter()
+            .map(|m| {
+                let unread = if m.is_read { ' ' } else { '*' };
+                let from = if m.from_name.is_empty() {
+                    &m.from_address
+                } else {
+                    &m.from_name
+                };
+                format!("{}{unread}\t{from}\t{}", m.id, m.subject)
+            })
+            .collect();
+        lines.join("\n")
+    });
 }
 
 fn print_detail(json: bool, detail: &dakiya_engine::MessageDetail) {
