@@ -110,8 +110,8 @@ impl Pop3Session {
         })
     }
 
-    /// Logs in with SASL PLAIN when CAPA offers it (RFC 5034 §4, RFC 4616), otherwise USER and
-    /// PASS (RFC 1939 §7). One attempt, never a silent fallback to another mechanism: each
+    /// Logs in with the best method CAPA offers: SASL PLAIN (RFC 5034 §4, RFC 4616), CRAM-MD5
+    /// (RFC 2195), LOGIN, then USER and PASS, or APOP (RFC 1939 §7). One attempt, never a silent fallback to another mechanism: each
     /// failure counts against the account on the server. `-ERR` to the credentials is
     /// `ErrorKind::Auth`; `-ERR [IN-USE]`, `[LOGIN-DELAY]` and `[SYS/…]` (RFC 2449 §8,
     /// RFC 3206) are `ErrorKind::Protocol`, because the password may well be right.
