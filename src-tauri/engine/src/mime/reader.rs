@@ -33,15 +33,14 @@ pub struct SearchText {
 /// log file pasted into a mail neither bloats the index nor stalls the fetch.
 pub const MAX_INDEXED_BODY: usize = 256 * 1024;
 
-fn truncate_at_char(mut text: String, max: usize) -> String {
-    if text.len() > max {
-        let mut end = max;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
+/// At most `max` bytes of `text`, cut at a character boundary — before copying, so a huge
+/// body is never duplicated just to index its start.
+fn prefix_at_char(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
     }
-    text
+    text[..end].to_owned()
 }
 
 fn search_text(message: &Message<'_>) -> SearchText {
@@ -62,7 +61,7 @@ fn search_text(message: &Message<'_>) -> SearchText {
     }
     let body = message
         .body_text(0)
-        .map(|text| truncate_at_char(text.into_owned(), MAX_INDEXED_BODY))
+        .map(|text| prefix_at_char(&text, MAX_INDEXED_BODY))
         .unwrap_or_default();
     let attachment_names: Vec<String> = message
         .attachments()

@@ -221,10 +221,7 @@ impl Store {
             if changed == 0 {
                 return Err(Error::not_found(format!("message {id}")));
             }
-            tx.execute(
-                "UPDATE message_raw SET raw = ?2 WHERE message_id = ?1",
-                params![id, raw],
-            )?;
+            write_raw(tx, id, raw, RawRow::Existing)?;
             let search = &envelope.search;
             tx.execute(
                 "UPDATE message_text SET subject = ?2, addresses = ?3, body = ?4,
@@ -358,8 +355,7 @@ fn insert_one(
     ])?;
     let id = tx.last_insert_rowid();
     insert_search_text(tx, id, envelope.date.unwrap_or(received_at), envelope)?;
-    tx.prepare_cached("INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)")?
-        .execute(params![id, message.raw])?;
+    write_raw(tx, id, message.raw, RawRow::New)?;
     tx.prepare_cached(
         "INSERT INTO pop3_uidls (account_id, uidl, message_id, stored_at) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -376,6 +372,43 @@ fn insert_one(
         partial: server_size.is_some(),
         server_size,
     }))
+}
+
+/// Raw bytes above this size are written through SQLite's incremental blob I/O: binding them
+/// as a parameter would make SQLite copy them twice (the bound value, then the record), tripling
+/// a large message in memory. Below it, one statement is faster than opening a blob handle.
+const STREAMED_RAW_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RawRow {
+    New,
+    Existing,
+}
+
+fn write_raw(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    raw: &[u8],
+    row: RawRow,
+) -> Result<()> {
+    if raw.len() < STREAMED_RAW_BYTES {
+        let sql = match row {
+            RawRow::New => "INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)",
+            RawRow::Existing => "UPDATE message_raw SET raw = ?2 WHERE message_id = ?1",
+        };
+        tx.prepare_cached(sql)?.execute(params![message_id, raw])?;
+        return Ok(());
+    }
+    let sql = match row {
+        RawRow::New => "INSERT INTO message_raw (message_id, raw) VALUES (?1, zeroblob(?2))",
+        RawRow::Existing => "UPDATE message_raw SET raw = zeroblob(?2) WHERE message_id = ?1",
+    };
+    let length = i64::try_from(raw.len()).unwrap_or(i64::MAX);
+    tx.prepare_cached(sql)?
+        .execute(params![message_id, length])?;
+    let mut blob = tx.blob_open(rusqlite::MAIN_DB, "message_raw", "raw", message_id, false)?;
+    blob.write_all_at(raw, 0)?;
+    Ok(())
 }
 
 /// The search key: the date in the high bits, so FTS5's rowid order is newest-first order, and
