@@ -774,7 +774,8 @@ mod e2e {
         story.type_into("pop3-host", servers.host());
         story.type_into("pop3-port", &servers.pop3_tls_port().to_string());
         story.type_into("pop3-username", &second.username);
-        story.type_into("pop3-password", &second.password);
+        // A mistyped password: Get mail must ask for the right one.
+        story.type_into("pop3-password", "not the password");
         story.select("smtp-security", "tls");
         story.type_into("smtp-host", servers.host());
         story.type_into("smtp-port", &servers.submission_tls_port().to_string());
@@ -808,6 +809,12 @@ mod e2e {
 
         story.click("nav-inbox");
         story.click("get-mail");
+        story.el("password-prompt");
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("08-password-prompt-hi.png");
+        story.type_into("password-prompt-input", &second.password);
+        story.click("password-prompt-submit");
+        story.step("the refused password was asked for again");
         story.wait(
             "the second account's message in the one inbox",
             FETCH,
@@ -856,7 +863,7 @@ mod e2e {
             "the body is shown before it was downloaded"
         );
         std::thread::sleep(Duration::from_millis(300));
-        story.screenshot("08-partial-message-hi.png");
+        story.screenshot("09-partial-message-hi.png");
         story.click("message-download-whole");
         story.wait("the whole message's body", FETCH, || {
             story.fail_on_banner();
