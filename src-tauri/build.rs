@@ -13,6 +13,8 @@ const COMMANDS: &[&str] = &[
     "list_messages",
     "get_message",
     "get_raw_message",
+    "download_whole_message",
+    "delete_message",
 ];
 
 fn main() {

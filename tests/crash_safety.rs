@@ -186,3 +186,79 @@ fn kill_dash_nine_during_fetch_loses_and_duplicates_nothing() {
         "no run was interrupted: the series tested nothing"
     );
 }
+
+/// A store that cannot grow (a full disk, here a file-size limit on the process) stops the
+/// fetch with a clear error before any DELE of a message it could not commit: every message is
+/// still on the server or stored byte for byte, and once there is room the next fetch gets the
+/// rest without duplicates.
+#[test]
+fn a_store_that_cannot_grow_stops_the_fetch_before_any_dele() {
+    const LARGE: usize = 40;
+    let user = User::new("diskfull", "full pass");
+    let originals: Vec<Vec<u8>> = (0..LARGE)
+        .map(|n| {
+            // About 300 KiB each, 12 MiB in all: twice what the store may grow to.
+            let mut text = message(n);
+            while text.len() < 300 * 1024 {
+                text.extend_from_slice(&message(n)[40..]);
+            }
+            text
+        })
+        .collect();
+    for original in &originals {
+        user.mailbox.deliver_raw(original);
+    }
+    let originals: Vec<Vec<u8>> = originals.iter().map(|m| as_served(m)).collect();
+    let data = tempfile::tempdir().expect("a data directory");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let engine = Engine::open(data.path(), PasswordStorage::MemoryOnly).expect("engine");
+        let settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::DeleteAfterDownload);
+        engine
+            .save_account(None, settings, Default::default())
+            .await
+            .expect("account saved");
+    });
+    drop(runtime);
+
+    // `ulimit -f` makes every write past 6 MiB fail, as a full disk does; SIGXFSZ is ignored so
+    // the write fails instead of killing the process (the ignore survives exec).
+    let limited = Command::new("bash")
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; ulimit -f 6144; exec "$0" "$@""#)
+        .arg(cli_path())
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--no-keyring", "fetch"])
+        .env("DAKIYA_POP3_PASSWORD", &user.mailbox.password)
+        .output()
+        .expect("dakiya-cli runs");
+    let stderr = String::from_utf8_lossy(&limited.stderr);
+    eprintln!("the limited fetch said: {}", stderr.trim());
+    assert!(!limited.status.success(), "the fetch cannot have fitted");
+    assert!(
+        stderr.contains("mail store") || stderr.contains("disk"),
+        "the error names the store: {stderr}"
+    );
+    check(&originals, &user, data.path(), "after the failed fetch");
+    let stored_before = stored(data.path()).len();
+    assert!(stored_before < LARGE, "not everything can have been stored");
+    assert_eq!(
+        user.mailbox.messages().len(),
+        LARGE - stored_before,
+        "exactly the stored messages left the server"
+    );
+
+    let status = Command::new(cli_path())
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--no-keyring", "fetch"])
+        .env("DAKIYA_POP3_PASSWORD", &user.mailbox.password)
+        .stdout(Stdio::null())
+        .status()
+        .expect("dakiya-cli runs");
+    assert!(status.success(), "with room, the fetch completes");
+    check(&originals, &user, data.path(), "after the second fetch");
+    assert_eq!(stored(data.path()).len(), LARGE);
+    assert!(user.mailbox.messages().is_empty());
+}

@@ -774,12 +774,15 @@ mod e2e {
         story.type_into("pop3-host", servers.host());
         story.type_into("pop3-port", &servers.pop3_tls_port().to_string());
         story.type_into("pop3-username", &second.username);
-        story.type_into("pop3-password", &second.password);
+        // A mistyped password: Get mail must ask for the right one.
+        story.type_into("pop3-password", "not the password");
         story.select("smtp-security", "tls");
         story.type_into("smtp-host", servers.host());
         story.type_into("smtp-port", &servers.submission_tls_port().to_string());
         story.type_into("smtp-username", &second.username);
         story.type_into("smtp-password", &second.password);
+        // This account downloads headers only: the body comes when asked for.
+        story.click("pop3-headers-only");
         story.paste_into("trusted-cert-pem", servers.ca_pem());
         story.wait("the certificate's fingerprint", FIND, || {
             let text = story
@@ -806,6 +809,12 @@ mod e2e {
 
         story.click("nav-inbox");
         story.click("get-mail");
+        story.el("password-prompt");
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("08-password-prompt-hi.png");
+        story.type_into("password-prompt-input", &second.password);
+        story.click("password-prompt-submit");
+        story.step("the refused password was asked for again");
         story.wait(
             "the second account's message in the one inbox",
             FETCH,
@@ -822,6 +831,59 @@ mod e2e {
         );
         story.step("one Get mail fetched both accounts into one inbox");
         story.screenshot("07-two-accounts-hi.png");
+
+        read_a_partial_message_then_delete_it(story);
+    }
+
+    /// The headers-only message is marked in the list; "Download the whole message" brings its
+    /// body; Delete takes it out of the inbox.
+    fn read_a_partial_message_then_delete_it(story: &Story<'_>) {
+        let rows = story.must(
+            "the message rows",
+            story.session.all_by_testid("message-row"),
+        );
+        let partial_row = rows
+            .iter()
+            .find(|row| {
+                row.inner_text()
+                    .is_ok_and(|text| text.contains("For the second account"))
+            })
+            .expect("the second account's row");
+        assert!(
+            story
+                .must("the row's text", partial_row.inner_text())
+                .contains(&strings("hi")["inbox.partial"]),
+            "the headers-only message is not marked as partly downloaded"
+        );
+        story.must("open the partial message", partial_row.click());
+        story.el("message-partial");
+        assert!(
+            !story.present("message-body-text")
+                || !story.text("message-body-text").contains("Hello."),
+            "the body is shown before it was downloaded"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("09-partial-message-hi.png");
+        story.click("message-download-whole");
+        story.wait("the whole message's body", FETCH, || {
+            story.fail_on_banner();
+            let body = story.session.by_testid("message-body-text").ok()?;
+            let text = body.inner_text().ok()?;
+            (text.contains("Hello.") && !story.present("message-partial")).then_some(())
+        });
+        story.step("headers-only message downloaded whole on request");
+
+        story.click("message-delete");
+        story.wait("the deleted message to leave the inbox", FIND, || {
+            let rows = story.session.all_by_testid("message-row").ok()?;
+            let texts: Vec<String> = rows
+                .iter()
+                .filter_map(|row| row.inner_text().ok())
+                .collect();
+            (rows.len() == 2 && !texts.iter().any(|t| t.contains("For the second account")))
+                .then_some(())
+        });
+        story.step("message deleted here");
     }
 }
 

@@ -45,6 +45,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::list_messages,
         commands::get_message,
         commands::get_raw_message,
+        commands::download_whole_message,
+        commands::delete_message,
     ])
 }
 

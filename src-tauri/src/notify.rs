@@ -91,6 +91,8 @@ mod tests {
             date: None,
             is_read: false,
             parse_failed: false,
+            partial: false,
+            server_size: None,
         }
     }
 

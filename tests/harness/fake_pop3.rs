@@ -26,6 +26,28 @@ pub enum Fault {
     EndlessUidlLine,
     /// Closes the connection when QUIT arrives, so no deletion is committed.
     DropInsteadOfQuit,
+    /// Has no UIDL (it is optional, RFC 1939 §7): `-ERR` to it, and CAPA does not list it.
+    NoUidl,
+    /// Has neither UIDL nor TOP.
+    NoUidlNoTop,
+    /// Has no UIDL and drops the connection at QUIT.
+    NoUidlNoTopDropInsteadOfQuit,
+}
+
+impl Fault {
+    fn has_uidl(self) -> bool {
+        !matches!(
+            self,
+            Fault::NoUidl | Fault::NoUidlNoTop | Fault::NoUidlNoTopDropInsteadOfQuit
+        )
+    }
+
+    fn has_top(self) -> bool {
+        !matches!(
+            self,
+            Fault::NoUidlNoTop | Fault::NoUidlNoTopDropInsteadOfQuit
+        )
+    }
 }
 
 /// Messages on the server, `None` once deleted by a committed session.
@@ -113,12 +135,32 @@ async fn serve(
         let argument: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
         let message = argument.checked_sub(1).and_then(|index| present.get(index));
         match verb.as_str() {
-            "CAPA" if pipelining => {
-                write
-                    .write_all(b"+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n")
-                    .await?
+            "CAPA" => {
+                let mut capa = String::from("+OK\r\nUSER\r\n");
+                if fault.has_uidl() {
+                    capa.push_str("UIDL\r\n");
+                }
+                if fault.has_top() {
+                    capa.push_str("TOP\r\n");
+                }
+                if pipelining {
+                    capa.push_str("PIPELINING\r\n");
+                }
+                capa.push_str(".\r\n");
+                write.write_all(capa.as_bytes()).await?;
             }
-            "CAPA" => write.write_all(b"+OK\r\nUSER\r\nUIDL\r\n.\r\n").await?,
+            "UIDL" if !fault.has_uidl() => write.write_all(b"-ERR no UIDL here\r\n").await?,
+            "TOP" if !fault.has_top() => write.write_all(b"-ERR no TOP here\r\n").await?,
+            "TOP" => {
+                let Some((_, message)) = message else {
+                    write.write_all(b"-ERR no such message\r\n").await?;
+                    continue;
+                };
+                let lines: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+                write.write_all(b"+OK\r\n").await?;
+                write.write_all(&dot_stuff(&top(message, lines))).await?;
+                write.write_all(b".\r\n").await?;
+            }
             "USER" | "PASS" | "NOOP" => write.write_all(b"+OK\r\n").await?,
             "STAT" => {
                 let size: usize = present.iter().map(|(_, m)| m.len()).sum();
@@ -186,7 +228,10 @@ async fn serve(
                 None => write.write_all(b"-ERR no such message\r\n").await?,
             },
             "QUIT" => {
-                if fault == Fault::DropInsteadOfQuit {
+                if matches!(
+                    fault,
+                    Fault::DropInsteadOfQuit | Fault::NoUidlNoTopDropInsteadOfQuit
+                ) {
                     return Ok(());
                 }
                 {
@@ -202,6 +247,25 @@ async fn serve(
         }
     }
     Ok(())
+}
+
+/// The headers, the blank line and the first `lines` body lines (RFC 1939 §7).
+pub fn top(message: &[u8], lines: usize) -> Vec<u8> {
+    let body_start = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(message.len(), |at| at + 4);
+    let mut end = body_start;
+    for _ in 0..lines {
+        match message[end..].iter().position(|&b| b == b'\n') {
+            Some(at) => end += at + 1,
+            None => {
+                end = message.len();
+                break;
+            }
+        }
+    }
+    message[..end].to_vec()
 }
 
 /// RFC 1939 §3: lines starting with "." get one more; messages must end in CRLF.

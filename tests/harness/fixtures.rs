@@ -43,6 +43,9 @@ pub fn account_settings(
         },
         pop3_mode: mode,
         keep_days: None,
+        delete_when_deleted_here: false,
+        headers_only: false,
+        max_message_kib: None,
         check_interval_minutes: None,
         smtp: ServerSettings {
             host: servers.host().into(),

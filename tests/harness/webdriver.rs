@@ -121,8 +121,22 @@ impl TauriDriver {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Starts `application` with `args` and opens a session on its window.
+    /// Starts `application` with `args` and opens a session on its window. WebKitWebDriver
+    /// sometimes drops the very first connection when the machine is busy (seen under a
+    /// parallel build: "connection reset by peer" before any reply); one more attempt then
+    /// starts the app normally. Any other failure, or a second one, is the test's.
     pub fn new_session(&self, application: &Path, args: &[&str]) -> Result<Session> {
+        match self.try_new_session(application, args) {
+            Err(first) if first.code == "transport" => {
+                eprintln!("webdriver: new session failed ({first}); trying once more");
+                std::thread::sleep(Duration::from_secs(1));
+                self.try_new_session(application, args)
+            }
+            outcome => outcome,
+        }
+    }
+
+    fn try_new_session(&self, application: &Path, args: &[&str]) -> Result<Session> {
         let capabilities = json!({
             "capabilities": {
                 "alwaysMatch": {

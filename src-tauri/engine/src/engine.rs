@@ -419,6 +419,16 @@ impl Engine {
             .await
     }
 
+    /// The newest `limit` messages holding every word of `query` (the last as a prefix).
+    pub async fn search(&self, query: String, limit: u32) -> Result<Vec<MessageSummary>> {
+        self.blocking(move |store| store.search(&query, limit))
+            .await
+    }
+
+    pub async fn message_summary(&self, id: i64) -> Result<MessageSummary> {
+        self.blocking(move |store| store.message_summary(id)).await
+    }
+
     /// Everything the message view shows; opening a message marks it read.
     pub async fn open_message(&self, id: i64) -> Result<MessageDetail> {
         self.blocking(move |store| {
@@ -436,6 +446,38 @@ impl Engine {
             })
         })
         .await
+    }
+
+    /// Downloads the rest of a message that arrived partly (headers only, or over the size
+    /// limit), then shows it. Waits for the account's running fetch, if any: one POP3 session
+    /// per account at a time.
+    pub async fn download_whole(&self, id: i64) -> Result<MessageDetail> {
+        let summary = self
+            .blocking(move |store| store.message_summary(id))
+            .await?;
+        if summary.partial {
+            let (account_id, uidl) = self.blocking(move |store| store.message_origin(id)).await?;
+            let lock = self.fetch_lock(account_id);
+            let _running = lock.lock().await;
+            let account = self.account(account_id).await?;
+            let password = self.passwords.get(account_id, Server::Pop3)?;
+            sync::download_whole(
+                Arc::clone(&self.store),
+                &account,
+                &password,
+                self.pop3_timeouts.clone(),
+                id,
+                &uidl,
+            )
+            .await?;
+        }
+        self.open_message(id).await
+    }
+
+    /// Deletes a message here. Its bytes stay in the store; an account set to "delete from the
+    /// server when I delete it here" removes it from the server at its next check.
+    pub async fn delete_message(&self, id: i64) -> Result<()> {
+        self.blocking(move |store| store.delete_here(id)).await
     }
 
     pub async fn raw_message(&self, id: i64) -> Result<Vec<u8>> {

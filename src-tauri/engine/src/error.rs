@@ -67,6 +67,13 @@ pub enum ErrorReason {
     ServerTemporaryFailure,
     /// POP3 `[SYS/PERM]` (RFC 3206): the server has a lasting problem; the provider must fix it.
     ServerPermanentFailure,
+    /// The disk holding the mail store is full (or the store hit a size limit).
+    DiskFull,
+    /// The POP3 server has neither UIDL nor TOP, so Dakiya cannot tell which messages it
+    /// already has: only "delete after download", whole messages, works with it.
+    NoUniqueIds,
+    /// The message is no longer on the POP3 server, so it cannot be downloaded whole.
+    GoneFromServer,
 }
 
 /// The engine's error: a kind, a sentence-sized message in English for logs and the CLI,
@@ -181,6 +188,14 @@ impl fmt::Display for Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
+        if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            return Error::new(
+                ErrorKind::Storage,
+                "the disk holding the mail store is full; nothing more was downloaded or deleted",
+            )
+            .with_reason(ErrorReason::DiskFull)
+            .with_source(error);
+        }
         Error::storage(error)
     }
 }

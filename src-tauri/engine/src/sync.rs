@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::account::{Account, Pop3Mode};
-use crate::error::Result;
+use crate::account::{Account, AccountSettings, Pop3Mode};
+use crate::error::{Error, ErrorKind, ErrorReason, Result};
 use crate::mime;
 use crate::pop3::{Pop3Session, Timeouts};
 use crate::store::{now_unix, MessageSummary, NewMessage, Store};
@@ -77,39 +77,182 @@ pub struct Fetched {
 const BATCH_MESSAGES: usize = 64;
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
 
-/// Downloaded messages not yet committed: (message number, UIDL, raw bytes).
-type Batch = Vec<(u32, String, Vec<u8>)>;
+/// Body lines kept of a message too big to download whole: enough to see what it is about.
+const PREVIEW_LINES: u32 = 40;
+
+/// One message downloaded and not yet committed.
+struct Downloaded {
+    number: u32,
+    uidl: String,
+    raw: Vec<u8>,
+    /// `Some(size on the server)` when `raw` is only the message's start.
+    partial_of: Option<u64>,
+}
 
 /// A batch being committed on the blocking pool while the next one downloads.
 struct Commit {
-    numbers: Vec<(u32, String)>,
+    /// (message number, UIDL, partly downloaded) of each message in the batch.
+    numbers: Vec<(u32, String, bool)>,
     task: tokio::task::JoinHandle<Result<Vec<Option<MessageSummary>>>>,
 }
 
-fn commit(store: &Arc<Store>, account_id: i64, batch: Batch) -> Commit {
+fn commit(store: &Arc<Store>, account_id: i64, batch: Vec<Downloaded>) -> Commit {
     let numbers = batch
         .iter()
-        .map(|(number, uidl, _)| (*number, uidl.clone()))
+        .map(|message| {
+            (
+                message.number,
+                message.uidl.clone(),
+                message.partial_of.is_some(),
+            )
+        })
         .collect();
     let store = Arc::clone(store);
     let task = tokio::task::spawn_blocking(move || {
         let envelopes: Vec<mime::Envelope> = batch
             .iter()
-            .map(|(_, _, raw)| mime::envelope(raw))
+            .map(|message| mime::envelope(&message.raw))
             .collect();
         let messages: Vec<NewMessage<'_>> = batch
             .iter()
             .zip(&envelopes)
-            .map(|((_, uidl, raw), envelope)| NewMessage {
+            .map(|(message, envelope)| NewMessage {
                 account_id,
-                uidl,
-                raw,
+                uidl: &message.uidl,
+                raw: &message.raw,
                 envelope,
+                partial_of: message.partial_of,
             })
             .collect();
         store.insert_downloaded(&messages)
     });
     Commit { numbers, task }
+}
+
+/// How much of a message to download, by the account's policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Portion {
+    Whole,
+    /// Headers and this many body lines (TOP).
+    Start(u32),
+}
+
+fn portion(settings: &AccountSettings, size: u64) -> Portion {
+    if settings.headers_only {
+        return Portion::Start(0);
+    }
+    match settings.max_message_kib {
+        Some(kib) if size > u64::from(kib) * 1024 => Portion::Start(PREVIEW_LINES),
+        _ => Portion::Whole,
+    }
+}
+
+/// Downloads `portion` of message `number`. A server that refuses TOP (it is optional) sends
+/// the whole message instead, as Thunderbird does; so does a message no longer than its start.
+async fn download(
+    session: &mut Pop3Session,
+    number: u32,
+    size: u64,
+    portion: Portion,
+) -> Result<(Vec<u8>, Option<u64>)> {
+    if let Portion::Start(lines) = portion {
+        if let Some(start) = session.top(number, lines).await? {
+            let whole = start.len() as u64 >= size;
+            return Ok((start, (!whole).then_some(size)));
+        }
+    }
+    Ok((session.retr(number, size).await?, None))
+}
+
+/// How this session tells the server's messages apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    /// The server's UIDLs (RFC 1939 §7): the normal case.
+    Uidl,
+    /// No UIDL: a digest of each message's headers, from TOP n 0. Delivery adds `Received`
+    /// lines and a Message-ID, so two different messages with identical header blocks do not
+    /// occur in practice — and in keep mode the worst case leaves one of them on the server.
+    HeaderDigest,
+    /// Neither UIDL nor TOP, in delete mode only: a digest of the whole message, known after
+    /// RETR. A message stored by a session that died before QUIT is downloaded again and
+    /// recognised, so it is deleted and never stored twice.
+    ContentDigest,
+}
+
+fn digest_id(prefix: &str, bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(bytes);
+    let mut id = String::with_capacity(prefix.len() + 64);
+    id.push_str(prefix);
+    for byte in hash {
+        id.push_str(&format!("{byte:02x}"));
+    }
+    id
+}
+
+fn header_digest(headers: &[u8]) -> String {
+    digest_id("dakiya-headers-sha256:", headers)
+}
+
+fn content_digest(raw: &[u8]) -> String {
+    digest_id("dakiya-content-sha256:", raw)
+}
+
+/// (message number, id) of every message on the server, and how the ids were made. An id of
+/// `None` is known only after download ([`Naming::ContentDigest`]).
+async fn name_messages(
+    session: &mut Pop3Session,
+    numbers: &[u32],
+    settings: &AccountSettings,
+) -> Result<(Vec<(u32, Option<String>)>, Naming)> {
+    if let Some(listing) = session.uidl_all().await? {
+        let named = listing
+            .into_iter()
+            .map(|(number, uidl)| (number, Some(uidl)))
+            .collect();
+        return Ok((named, Naming::Uidl));
+    }
+    let mut named = Vec::with_capacity(numbers.len());
+    for &number in numbers {
+        match session.top(number, 0).await? {
+            Some(headers) => named.push((number, Some(header_digest(&headers)))),
+            None => {
+                let whole_and_deleted = settings.pop3_mode == Pop3Mode::DeleteAfterDownload
+                    && !settings.headers_only
+                    && settings.max_message_kib.is_none();
+                if !whole_and_deleted {
+                    return Err(no_unique_ids(&settings.pop3.host));
+                }
+                let named = numbers.iter().map(|&number| (number, None)).collect();
+                return Ok((named, Naming::ContentDigest));
+            }
+        }
+    }
+    Ok((named, Naming::HeaderDigest))
+}
+
+fn no_unique_ids(host: &str) -> Error {
+    Error::new(
+        ErrorKind::Config,
+        format!(
+            "the POP3 server {host} supports neither UIDL nor TOP, so Dakiya cannot tell which \
+             messages it already has: keeping messages on the server, headers only and a size \
+             limit are impossible with it; choose “delete after download”"
+        ),
+    )
+    .with_reason(ErrorReason::NoUniqueIds)
+}
+
+async fn open_session(
+    account: &Account,
+    password: &str,
+    timeouts: Timeouts,
+) -> Result<Pop3Session> {
+    let settings = &account.settings;
+    let tls = crate::tls::client_config(settings.trusted_certificate.as_ref())?;
+    let mut session = Pop3Session::connect(&settings.pop3, tls, timeouts).await?;
+    session.login(&settings.pop3.username, password).await?;
+    Ok(session)
 }
 
 pub async fn fetch(
@@ -121,26 +264,34 @@ pub async fn fetch(
     progress: &(dyn Fn(FetchProgress) + Send + Sync),
 ) -> Result<Fetched> {
     let settings = &account.settings;
-    let tls = crate::tls::client_config(settings.trusted_certificate.as_ref())?;
-    let mut session = Pop3Session::connect(&settings.pop3, tls, timeouts).await?;
-    session.login(&settings.pop3.username, password).await?;
+    let mut session = open_session(account, password, timeouts).await?;
 
-    let on_server = session.uidl_all().await?;
     let sizes: HashMap<u32, u64> = session.list_all().await?.into_iter().collect();
+    let mut numbers: Vec<u32> = sizes.keys().copied().collect();
+    numbers.sort_unstable();
+    let (on_server, naming) = name_messages(&mut session, &numbers, settings).await?;
+    if naming != Naming::Uidl {
+        tracing::info!(
+            account = account.id,
+            ?naming,
+            "POP3: no UIDL; naming messages by digest"
+        );
+    }
     let stored = {
         let store = Arc::clone(&store);
         let account_id = account.id;
         tokio::task::spawn_blocking(move || store.stored_uidls(account_id)).await??
     };
 
-    let wanted: Vec<&(u32, String)> = on_server
+    let wanted: Vec<&(u32, Option<String>)> = on_server
         .iter()
-        .filter(|(_, uidl)| !stored.contains_key(uidl))
+        .filter(|(_, uidl)| uidl.as_ref().is_none_or(|uidl| !stored.contains_key(uidl)))
         .collect();
     let total = u32::try_from(wanted.len()).unwrap_or(u32::MAX);
     let bytes_total: u64 = wanted
         .iter()
         .filter_map(|(number, _)| sizes.get(number))
+        .filter(|&&size| portion(settings, size) == Portion::Whole)
         .sum();
     let delete = settings.pop3_mode == Pop3Mode::DeleteAfterDownload;
     let mut run = Run {
@@ -160,13 +311,14 @@ pub async fn fetch(
     };
     progress(step);
 
-    // The loop asks for exactly these, in this order: the session can ask ahead (PIPELINING).
-    run.session.plan_retrs(
-        wanted
-            .iter()
-            .map(|(number, _)| (*number, sizes.get(number).copied().unwrap_or(0))),
-    );
-    let mut batch: Batch = Vec::new();
+    // The loop RETRs exactly these, in this order (the others get TOP): the session can ask
+    // ahead (PIPELINING).
+    run.session
+        .plan_retrs(wanted.iter().filter_map(|(number, _)| {
+            let size = sizes.get(number).copied().unwrap_or(0);
+            (portion(settings, size) == Portion::Whole).then_some((*number, size))
+        }));
+    let mut batch: Vec<Downloaded> = Vec::new();
     let mut batch_bytes = 0;
     let mut pending: Option<Commit> = None;
     for (number, uidl) in wanted {
@@ -175,15 +327,24 @@ pub async fn fetch(
             break;
         }
         let size = sizes.get(number).copied().unwrap_or(0);
+        let portion = portion(settings, size);
         let downloaded = tokio::select! {
-            result = run.session.retr(*number, size) => Some(result),
+            result = download(run.session, *number, size, portion) => Some(result),
             () = cancel.cancelled() => None,
         };
         let failure = match downloaded {
-            Some(Ok(raw)) => {
-                step.bytes_done += raw.len() as u64;
+            Some(Ok((raw, partial_of))) => {
+                if partial_of.is_none() && portion == Portion::Whole {
+                    step.bytes_done += raw.len() as u64;
+                }
                 batch_bytes += raw.len();
-                batch.push((*number, uidl.clone(), raw));
+                let uidl = uidl.clone().unwrap_or_else(|| content_digest(&raw));
+                batch.push(Downloaded {
+                    number: *number,
+                    uidl,
+                    raw,
+                    partial_of,
+                });
                 None
             }
             Some(Err(error)) => Some(Err(error)),
@@ -212,7 +373,9 @@ pub async fn fetch(
     run.finish(Some(commit(&store, account.id, batch))).await?;
 
     // Messages stored by an earlier session that the policy now removes from the server: in
-    // delete mode every one (its QUIT never took effect), in keep mode those past their days.
+    // delete mode every whole one (its QUIT never took effect), in keep mode those past their
+    // days, and those the user deleted here when the account says so. A partly downloaded
+    // message leaves the server only by the user's own delete: its body exists nowhere else.
     let expired_before = settings
         .keep_days
         .map(|days| now_unix() - i64::from(days) * 86_400);
@@ -222,13 +385,17 @@ pub async fn fetch(
         &on_server[..]
     };
     for (number, uidl) in cleanup {
-        let Some(state) = stored.get(uidl) else {
+        let Some(state) = uidl.as_ref().and_then(|uidl| stored.get(uidl)) else {
             continue;
         };
         let expired = expired_before.is_some_and(|cutoff| state.stored_at <= cutoff);
-        if delete || expired {
+        let deleted_here = state.deleted_here && (delete || settings.delete_when_deleted_here);
+        let remove = deleted_here || (!state.partial && (delete || expired));
+        if remove && !run.session.is_marked_deleted(*number) {
             run.session.dele(*number).await?;
-            run.deleted.push(uidl.clone());
+            if let Some(uidl) = uidl {
+                run.deleted.push(uidl.clone());
+            }
         }
     }
     let Run {
@@ -245,6 +412,59 @@ pub async fn fetch(
             .await??;
     }
     Ok(result)
+}
+
+/// Downloads the whole of a message that arrived partly (headers only, or over the size
+/// limit) and replaces its stored start in one transaction. In delete mode it then leaves the
+/// server, like any message stored whole.
+pub async fn download_whole(
+    store: Arc<Store>,
+    account: &Account,
+    password: &str,
+    timeouts: Timeouts,
+    message_id: i64,
+    uidl: &str,
+) -> Result<()> {
+    let settings = &account.settings;
+    let mut session = open_session(account, password, timeouts).await?;
+    let sizes: HashMap<u32, u64> = session.list_all().await?.into_iter().collect();
+    let mut numbers: Vec<u32> = sizes.keys().copied().collect();
+    numbers.sort_unstable();
+    let (on_server, _) = name_messages(&mut session, &numbers, settings).await?;
+    let Some(number) = on_server
+        .iter()
+        .find(|(_, id)| id.as_deref() == Some(uidl))
+        .map(|(number, _)| *number)
+    else {
+        session.quit().await?;
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            "the message is no longer on the POP3 server, so only its start can be shown",
+        )
+        .with_reason(ErrorReason::GoneFromServer));
+    };
+    let size = sizes.get(&number).copied().unwrap_or(0);
+    let raw = session.retr(number, size).await?;
+    {
+        let store = Arc::clone(&store);
+        tokio::task::spawn_blocking(move || {
+            let envelope = mime::envelope(&raw);
+            store.complete_partial(message_id, &raw, &envelope)
+        })
+        .await??;
+    }
+    let delete = settings.pop3_mode == Pop3Mode::DeleteAfterDownload;
+    if delete {
+        session.dele(number).await?;
+    }
+    session.quit().await?;
+    if delete {
+        let account_id = account.id;
+        let deleted = vec![uidl.to_owned()];
+        tokio::task::spawn_blocking(move || store.mark_deleted_on_server(account_id, &deleted))
+            .await??;
+    }
+    Ok(())
 }
 
 /// The state of one fetch between batches.
@@ -267,9 +487,12 @@ impl Run<'_> {
             .new_messages
             .extend(summaries.into_iter().flatten());
         if self.delete {
-            for (number, uidl) in commit.numbers {
-                self.session.dele(number).await?;
-                self.deleted.push(uidl);
+            // A partly downloaded message stays: its body exists only on the server.
+            for (number, uidl, partial) in commit.numbers {
+                if !partial {
+                    self.session.dele(number).await?;
+                    self.deleted.push(uidl);
+                }
             }
         }
         Ok(())

@@ -73,3 +73,25 @@ pub async fn get_raw_message(shell: State<'_, Shell>, message_id: i64) -> Result
     let raw = shell.engine()?.raw_message(message_id).await.map_err(ipc)?;
     Ok(String::from_utf8_lossy(&raw).into_owned())
 }
+
+/// "Download the whole message" for one that arrived as headers only or over the size limit.
+#[tauri::command]
+pub async fn download_whole_message(
+    shell: State<'_, Shell>,
+    message_id: i64,
+) -> Result<MessageDetail, IpcError> {
+    shell
+        .engine()?
+        .download_whole(message_id)
+        .await
+        .map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn delete_message(shell: State<'_, Shell>, message_id: i64) -> Result<(), IpcError> {
+    shell
+        .engine()?
+        .delete_message(message_id)
+        .await
+        .map_err(ipc)
+}

@@ -9,6 +9,7 @@ import {
   onFetchFinished,
   onFetchProgress,
   onMailArrived,
+  saveAccount,
   setLanguage as saveLanguage,
   type Account,
   type AppState,
@@ -37,7 +38,45 @@ export const app = $state({
   banner: null as Banner | null,
   /** Bumped whenever the inbox must reload (new mail arrived). */
   inboxGeneration: 0,
+  /** A POP3 server refused the password (or none is known): ask for it. */
+  passwordPrompt: null as { accountId: number; error: IpcError } | null,
 });
+
+/** Only a refused or missing password is worth asking for; a busy or broken server is not. */
+export function needsPassword(error: IpcError): boolean {
+  return error.kind === "auth" || error.reason === "passwordMissing";
+}
+
+/** A fetch failed: ask for the password when that is what is wrong, else say what happened. */
+function fetchFailed(accountId: number, error: IpcError): void {
+  if (needsPassword(error)) {
+    // One question at a time; a background check failing again must not replace it.
+    if (app.passwordPrompt === null) app.passwordPrompt = { accountId, error };
+    return;
+  }
+  const account = accounts().find((a) => a.id === accountId);
+  showError("context.fetch", error, { account: account?.email ?? "" });
+}
+
+/** Saves the POP3 password the user typed (keyring, or memory) and gets mail again. */
+export async function submitPassword(password: string): Promise<void> {
+  const prompt = app.passwordPrompt;
+  if (prompt === null) return;
+  const account = accounts().find((a) => a.id === prompt.accountId);
+  if (account === undefined) {
+    app.passwordPrompt = null;
+    return;
+  }
+  const { id, ...settings } = account;
+  const saved = await saveAccount(id, settings, { pop3: password, smtp: "" });
+  upsertAccount(saved);
+  app.passwordPrompt = null;
+  await getMail();
+}
+
+export function dismissPasswordPrompt(): void {
+  app.passwordPrompt = null;
+}
 
 export function showError(context: MessageKey, error: IpcError, params?: Params): void {
   app.banner = { context, params, error };
@@ -120,7 +159,7 @@ export async function getMail(): Promise<void> {
           if (report.newMessages > 0) app.inboxGeneration += 1;
         } catch (error) {
           finished = true;
-          showError("context.fetch", error as IpcError, { account: account.email });
+          fetchFailed(account.id, error as IpcError);
         }
       }
       app.lastNewMessages = found;
@@ -159,8 +198,7 @@ export async function start(): Promise<void> {
   void onFetchFailed((failure) => {
     if (fetching) return;
     app.fetch = null;
-    const account = accounts().find((a) => a.id === failure.accountId);
-    showError("context.fetch", failure.error, { account: account?.email ?? "" });
+    fetchFailed(failure.accountId, failure.error);
   });
   try {
     const state = await getAppState();

@@ -64,3 +64,34 @@ describe("validate", () => {
     expect(validate(form)).toContainEqual({ type: "email" });
   });
 });
+
+describe("partial downloads and deleting here", () => {
+  function complete() {
+    const form = emptyForm();
+    form.email = "asha@example.com";
+    form.pop3 = { host: "pop.example.com", port: 995, security: "tls", username: "asha" };
+    form.smtp = { host: "smtp.example.com", port: 465, security: "tls", username: "asha" };
+    return form;
+  }
+
+  it("accept a size limit only in whole KiB from 1, and ignore it with headers only", () => {
+    const form = complete();
+    form.maxMessageKib = 0;
+    expect(validate(form)).toEqual([{ type: "maxMessageKib" }]);
+    form.maxMessageKib = 512;
+    expect(validate(form)).toEqual([]);
+    expect(toSettings(form, null).maxMessageKib).toBe(512);
+    form.headersOnly = true;
+    form.maxMessageKib = 0;
+    expect(validate(form)).toEqual([]);
+    expect(toSettings(form, null)).toMatchObject({ headersOnly: true, maxMessageKib: null });
+  });
+
+  it("delete from the server on a delete here only in keep mode", () => {
+    const form = complete();
+    form.deleteWhenDeletedHere = true;
+    expect(toSettings(form, null).deleteWhenDeletedHere).toBe(true);
+    form.pop3Mode = "deleteAfterDownload";
+    expect(toSettings(form, null).deleteWhenDeletedHere).toBe(false);
+  });
+});

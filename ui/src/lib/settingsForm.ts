@@ -13,6 +13,12 @@ export type AccountForm = {
   pop3Mode: Pop3Mode;
   /** Keep mode only: days after download before the server copy is deleted; null = never. */
   keepDays: number | null;
+  /** Keep mode only: a message deleted here is deleted from the server at the next check. */
+  deleteWhenDeletedHere: boolean;
+  /** Download only the headers; the body on request. */
+  headersOnly: boolean;
+  /** Messages larger than this many KiB arrive as their start only; null = no limit. */
+  maxMessageKib: number | null;
   smtp: ServerForm;
   /** Minutes between automatic checks; null = only at start and on request. */
   checkInterval: number | null;
@@ -25,6 +31,7 @@ export type Problem =
   | { type: "email" }
   | { type: "port"; server: ServerKind }
   | { type: "keepDays" }
+  | { type: "maxMessageKib" }
   | { type: "checkInterval" };
 
 const defaultPorts: Record<ServerKind, Record<Security, number>> = {
@@ -60,6 +67,9 @@ export function emptyForm(): AccountForm {
     pop3: { host: "", port: 995, security: "tls", username: "" },
     pop3Mode: "keepOnServer",
     keepDays: null,
+    deleteWhenDeletedHere: false,
+    headersOnly: false,
+    maxMessageKib: null,
     smtp: { host: "", port: 465, security: "tls", username: "" },
     checkInterval: 10,
   };
@@ -73,6 +83,9 @@ export function formFromAccount(account: Account | null): AccountForm {
     pop3: { ...account.pop3 },
     pop3Mode: account.pop3Mode,
     keepDays: account.keepDays,
+    deleteWhenDeletedHere: account.deleteWhenDeletedHere,
+    headersOnly: account.headersOnly,
+    maxMessageKib: account.maxMessageKib,
     smtp: { ...account.smtp },
     checkInterval: account.checkIntervalMinutes,
   };
@@ -85,6 +98,11 @@ function validPort(port: number | null): port is number {
 /** Empty (keep forever) or a whole number of days from 1 on. */
 function validKeepDays(days: number | null): boolean {
   return days === null || (Number.isInteger(days) && days >= 1 && days <= 36500);
+}
+
+/** Empty (no limit) or whole KiB from 1 to 4 GiB. */
+function validMaxMessageKib(kib: number | null): boolean {
+  return kib === null || (Number.isInteger(kib) && kib >= 1 && kib <= 4194304);
 }
 
 /** Empty (no automatic checks) or whole minutes from 1 to a week. */
@@ -104,6 +122,7 @@ export function validate(form: AccountForm): Problem[] {
   if (!validPort(form.pop3.port)) problems.push({ type: "port", server: "pop3" });
   if (!validPort(form.smtp.port)) problems.push({ type: "port", server: "smtp" });
   if (form.pop3Mode === "keepOnServer" && !validKeepDays(form.keepDays)) problems.push({ type: "keepDays" });
+  if (!form.headersOnly && !validMaxMessageKib(form.maxMessageKib)) problems.push({ type: "maxMessageKib" });
   if (!validCheckInterval(form.checkInterval)) problems.push({ type: "checkInterval" });
   return problems;
 }
@@ -122,6 +141,9 @@ export function toSettings(form: AccountForm, trustedCertificate: TrustedCertifi
     pop3: server(form.pop3),
     pop3Mode: form.pop3Mode,
     keepDays: form.pop3Mode === "keepOnServer" ? form.keepDays : null,
+    deleteWhenDeletedHere: form.pop3Mode === "keepOnServer" && form.deleteWhenDeletedHere,
+    headersOnly: form.headersOnly,
+    maxMessageKib: form.headersOnly ? null : form.maxMessageKib,
     smtp: server(form.smtp),
     checkIntervalMinutes: form.checkInterval,
     trustedCertificate,

@@ -102,6 +102,17 @@ pub struct AccountSettings {
     /// (Thunderbird's "leave messages on server at most N days"). `None` keeps them forever.
     #[serde(default)]
     pub keep_days: Option<u32>,
+    /// In keep mode: when the user deletes a message here, delete it from the server at the
+    /// next check (Thunderbird's "delete from server when I delete it here").
+    #[serde(default)]
+    pub delete_when_deleted_here: bool,
+    /// Download only each message's headers (TOP n 0); the body comes when the user asks.
+    #[serde(default)]
+    pub headers_only: bool,
+    /// Messages larger than this many KiB (by the server's LIST size) arrive as their headers
+    /// and first lines only; `None` downloads every message whole.
+    #[serde(default)]
+    pub max_message_kib: Option<u32>,
     pub smtp: ServerSettings,
     /// Check for new mail every this many minutes while Dakiya runs; `None`: only at start
     /// and when asked.
@@ -129,6 +140,11 @@ impl AccountSettings {
         if self.keep_days == Some(0) {
             return Err(Error::config(
                 "keep messages on the server for at least one day",
+            ));
+        }
+        if self.max_message_kib == Some(0) {
+            return Err(Error::config(
+                "the largest message to download whole must be at least 1 KiB",
             ));
         }
         self.pop3.validate("POP3")?;

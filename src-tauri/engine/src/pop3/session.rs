@@ -119,8 +119,8 @@ impl Pop3Session {
         })
     }
 
-    /// Logs in with SASL PLAIN when CAPA offers it (RFC 5034 §4, RFC 4616), otherwise USER and
-    /// PASS (RFC 1939 §7). One attempt, never a silent fallback to another mechanism: each
+    /// Logs in with the best method CAPA offers: SASL PLAIN (RFC 5034 §4, RFC 4616), CRAM-MD5
+    /// (RFC 2195), LOGIN, then USER and PASS, or APOP (RFC 1939 §7). One attempt, never a silent fallback to another mechanism: each
     /// failure counts against the account on the server. `-ERR` to the credentials is
     /// `ErrorKind::Auth`; `-ERR [IN-USE]`, `[LOGIN-DELAY]` and `[SYS/…]` (RFC 2449 §8,
     /// RFC 3206) are `ErrorKind::Protocol`, because the password may well be right.
@@ -137,10 +137,20 @@ impl Pop3Session {
         Ok(())
     }
 
-    /// (message number, unique id) for every message, from UIDL (RFC 1939 §7).
-    pub async fn uidl_all(&mut self) -> Result<Vec<(u32, String)>> {
+    /// (message number, unique id) for every message, from UIDL (RFC 1939 §7); `None` when
+    /// the server refuses UIDL (it is optional), leaving the session usable.
+    pub async fn uidl_all(&mut self) -> Result<Option<Vec<(u32, String)>>> {
         let mut client = self.take_idle("UIDL").await?;
-        let reply = timed("UIDL", self.timeouts.command, client.uidl(None)).await?;
+        let reply = match tokio::time::timeout(self.timeouts.command, client.uidl(None)).await {
+            Ok(Err(error)) if matches!(error.kind(), async_pop::ErrorKind::ServerError(_)) => {
+                // `-ERR` is a whole reply: the conversation is still in step.
+                tracing::info!(host = %self.host, "POP3: the server refuses UIDL");
+                self.client = Some(client);
+                return Ok(None);
+            }
+            Ok(result) => result.map_err(|error| from_pop("UIDL", error))?,
+            Err(_) => return Err(timed_out("UIDL", self.timeouts.command)),
+        };
         let UidlResponse::Multiple(listing) = reply else {
             return Err(nonsense("UIDL", "a single listing instead of all of them"));
         };
@@ -151,7 +161,7 @@ impl Pop3Session {
             all.push((number, id));
         }
         self.client = Some(client);
-        Ok(all)
+        Ok(Some(all))
     }
 
     /// (message number, size in octets) from LIST (RFC 1939 §5).
@@ -219,12 +229,40 @@ impl Pop3Session {
         Ok(message)
     }
 
+    /// The message's headers, the blank line and its first `lines` body lines, exactly as
+    /// [`Self::retr`] would give them (RFC 1939 §7). `None` when the server refuses TOP (it is
+    /// optional), leaving the session usable.
+    pub async fn top(&mut self, number: u32, lines: u32) -> Result<Option<Vec<u8>>> {
+        let mut client = self.take_idle("TOP").await?;
+        let limit = self.timeouts.command;
+        match tokio::time::timeout(limit, client.top(number as usize, lines as usize)).await {
+            Ok(Ok(message)) => {
+                self.client = Some(client);
+                Ok(Some(Vec::from(message)))
+            }
+            Ok(Err(error)) if matches!(error.kind(), async_pop::ErrorKind::ServerError(_)) => {
+                tracing::info!(host = %self.host, number, "POP3: the server refuses TOP");
+                self.client = Some(client);
+                Ok(None)
+            }
+            Ok(Err(error)) => Err(from_pop("TOP", error)),
+            Err(_) => Err(timed_out("TOP", limit)),
+        }
+    }
+
     /// Marks the message for deletion; the server removes it at QUIT (RFC 1939 §§5–6).
     pub async fn dele(&mut self, number: u32) -> Result<()> {
         let mut client = self.take_idle("DELE").await?;
         timed("DELE", self.timeouts.command, client.dele(number as usize)).await?;
         self.client = Some(client);
         Ok(())
+    }
+
+    /// Whether this session already sent DELE for the message.
+    pub fn is_marked_deleted(&self, number: u32) -> bool {
+        self.client
+            .as_ref()
+            .is_some_and(|client| client.is_deleted(&(number as usize)))
     }
 
     /// QUIT: the server commits deletions (RFC 1939 §6).

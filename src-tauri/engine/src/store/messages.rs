@@ -28,6 +28,11 @@ pub struct MessageSummary {
     pub is_read: bool,
     /// The message could not be parsed; it is listed from its raw bytes only.
     pub parse_failed: bool,
+    /// Only the headers (and perhaps the first lines) were downloaded; `server_size` octets
+    /// wait on the server.
+    pub partial: bool,
+    #[cfg_attr(feature = "bindings", ts(type = "number | null"))]
+    pub server_size: Option<i64>,
 }
 
 /// A message downloaded over POP3, about to be stored.
@@ -36,6 +41,8 @@ pub struct NewMessage<'a> {
     pub uidl: &'a str,
     pub raw: &'a [u8],
     pub envelope: &'a Envelope,
+    /// `Some(size of the whole message)` when `raw` is only its start (TOP).
+    pub partial_of: Option<u64>,
 }
 
 /// What the store knows about a UIDL seen on the server.
@@ -44,10 +51,18 @@ pub struct UidlState {
     pub deleted_on_server: bool,
     /// When the message was committed locally (Unix seconds): its age for "keep N days".
     pub stored_at: i64,
+    /// Only its start is stored: no policy but the user's own delete removes it from the server.
+    pub partial: bool,
+    /// The user deleted it here (or its row is gone).
+    pub deleted_here: bool,
 }
 
-const SUMMARY_COLUMNS: &str =
-    "id, account_id, from_name, from_address, subject, header_date, is_read, parse_failed";
+const SUMMARY_COLUMNS: &str = "id, account_id, from_name, from_address, subject, header_date, \
+     is_read, parse_failed, partial, server_size";
+
+/// The same columns of `messages AS m`, for queries that join other tables.
+const SUMMARY_COLUMNS_OF_M: &str = "m.id, m.account_id, m.from_name, m.from_address, m.subject, \
+     m.header_date, m.is_read, m.parse_failed, m.partial, m.server_size";
 
 fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
     Ok(MessageSummary {
@@ -59,6 +74,8 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
         date: row.get(5)?,
         is_read: row.get(6)?,
         parse_failed: row.get(7)?,
+        partial: row.get(8)?,
+        server_size: row.get(9)?,
     })
 }
 
@@ -83,12 +100,17 @@ impl Store {
     pub fn stored_uidls(&self, account_id: i64) -> Result<HashMap<String, UidlState>> {
         self.read(|connection| {
             let mut statement = connection.prepare(
-                "SELECT uidl, deleted_on_server, stored_at FROM pop3_uidls WHERE account_id = ?1",
+                "SELECT u.uidl, u.deleted_on_server, u.stored_at, coalesce(m.partial, 0),
+                        m.id IS NULL OR m.deleted_at IS NOT NULL
+                 FROM pop3_uidls u LEFT JOIN messages m ON m.id = u.message_id
+                 WHERE u.account_id = ?1",
             )?;
             let rows = statement.query_map([account_id], |row| {
                 let state = UidlState {
                     deleted_on_server: row.get(1)?,
                     stored_at: row.get(2)?,
+                    partial: row.get(3)?,
+                    deleted_here: row.get(4)?,
                 };
                 Ok((row.get::<_, String>(0)?, state))
             })?;
@@ -119,11 +141,12 @@ impl Store {
         self.read(|connection| {
             let sql = match account_id {
                 Some(_) => format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM messages WHERE account_id = ?1
+                    "SELECT {SUMMARY_COLUMNS} FROM messages
+                     WHERE account_id = ?1 AND deleted_at IS NULL
                      ORDER BY sort_date DESC, id DESC LIMIT ?2 OFFSET ?3"
                 ),
                 None => format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM messages WHERE ?1 IS NULL
+                    "SELECT {SUMMARY_COLUMNS} FROM messages WHERE ?1 IS NULL AND deleted_at IS NULL
                      ORDER BY sort_date DESC, id DESC LIMIT ?2 OFFSET ?3"
                 ),
             };
@@ -160,6 +183,126 @@ impl Store {
         })
     }
 
+    /// The account and UIDL a stored message came with, to find it on the server again.
+    pub fn message_origin(&self, id: i64) -> Result<(i64, String)> {
+        self.read(|connection| {
+            connection
+                .query_row(
+                    "SELECT account_id, uidl FROM pop3_uidls WHERE message_id = ?1",
+                    [id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| Error::not_found(format!("message {id} on the server")))
+        })
+    }
+
+    /// Replaces a partly downloaded message by the whole one, in one transaction: its raw
+    /// bytes and the list row parsed from them. The id, read state and UIDL stay.
+    pub fn complete_partial(&self, id: i64, raw: &[u8], envelope: &Envelope) -> Result<()> {
+        let size = i64::try_from(raw.len()).unwrap_or(i64::MAX);
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE messages SET partial = 0, server_size = NULL, size = ?2, from_name = ?3,
+                     from_address = ?4, subject = ?5, header_date = ?6, message_id = ?7,
+                     parse_failed = ?8, sort_date = coalesce(?6, sort_date)
+                 WHERE id = ?1",
+                params![
+                    id,
+                    size,
+                    envelope.from_name,
+                    envelope.from_address,
+                    envelope.subject,
+                    envelope.date,
+                    envelope.message_id,
+                    envelope.parse_failed,
+                ],
+            )?;
+            if changed == 0 {
+                return Err(Error::not_found(format!("message {id}")));
+            }
+            write_raw(tx, id, raw, RawRow::Existing)?;
+            let search = &envelope.search;
+            tx.execute(
+                "UPDATE message_text SET subject = ?2, addresses = ?3, body = ?4,
+                     attachment_names = ?5
+                 WHERE message_id = ?1",
+                params![
+                    id,
+                    envelope.subject,
+                    search.addresses,
+                    search.body,
+                    search.attachment_names
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Deletes a message here: it leaves every list at once; its bytes stay in the store (the
+    /// Trash of issue 6 lists them), and an account that deletes from the server "when I
+    /// delete it here" removes it there at the next check.
+    pub fn delete_here(&self, id: i64) -> Result<()> {
+        let changed = self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE messages SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+                params![id, now_unix()],
+            )?)
+        })?;
+        if changed == 0 {
+            self.message_summary(id)?;
+        }
+        Ok(())
+    }
+
+    /// The newest messages (by date) whose subject, addresses, text or attachment names hold
+    /// every word of `query`; the last word may be the start of one (search as you type).
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<MessageSummary>> {
+        let Some(matching) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        self.read(|connection| {
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS_OF_M} FROM message_search
+                 JOIN message_text t ON t.search_key = message_search.rowid
+                 JOIN messages m ON m.id = t.message_id
+                 WHERE message_search MATCH ?1 AND m.deleted_at IS NULL
+                 ORDER BY message_search.rowid DESC LIMIT ?2"
+            ))?;
+            let rows = statement.query_map(params![matching, limit], summary)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Indexes messages that have no search text yet (stored before search existed), a batch
+    /// per transaction so a large store is upgraded without one huge commit.
+    pub(crate) fn index_unindexed(&self) -> Result<usize> {
+        const BATCH: i64 = 256;
+        let mut indexed = 0;
+        loop {
+            let done = self.write(|tx| {
+                let pending: Vec<(i64, i64, Vec<u8>)> = tx
+                    .prepare(
+                        "SELECT m.id, m.sort_date, r.raw FROM messages m
+                         JOIN message_raw r ON r.message_id = m.id
+                         WHERE NOT EXISTS (SELECT 1 FROM message_text t WHERE t.message_id = m.id)
+                         LIMIT ?1",
+                    )?
+                    .query_map([BATCH], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for (id, sort_date, raw) in &pending {
+                    let envelope = crate::mime::envelope(raw);
+                    insert_search_text(tx, *id, *sort_date, &envelope)?;
+                }
+                Ok(pending.len())
+            })?;
+            indexed += done;
+            if done < BATCH as usize {
+                return Ok(indexed);
+            }
+        }
+    }
+
     pub fn set_read(&self, id: i64, read: bool) -> Result<()> {
         let changed = self.write(|tx| {
             Ok(tx.execute(
@@ -188,10 +331,13 @@ fn insert_one(
         return Ok(None);
     }
     let size = i64::try_from(message.raw.len()).unwrap_or(i64::MAX);
+    let server_size = message
+        .partial_of
+        .map(|whole| i64::try_from(whole).unwrap_or(i64::MAX));
     tx.prepare_cached(
         "INSERT INTO messages (account_id, received_at, sort_date, header_date, from_name,
-             from_address, subject, message_id, size, parse_failed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             from_address, subject, message_id, size, parse_failed, partial, server_size)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         message.account_id,
@@ -204,10 +350,12 @@ fn insert_one(
         envelope.message_id,
         size,
         envelope.parse_failed,
+        server_size.is_some(),
+        server_size,
     ])?;
     let id = tx.last_insert_rowid();
-    tx.prepare_cached("INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)")?
-        .execute(params![id, message.raw])?;
+    insert_search_text(tx, id, envelope.date.unwrap_or(received_at), envelope)?;
+    write_raw(tx, id, message.raw, RawRow::New)?;
     tx.prepare_cached(
         "INSERT INTO pop3_uidls (account_id, uidl, message_id, stored_at) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -221,5 +369,135 @@ fn insert_one(
         date: envelope.date,
         is_read: false,
         parse_failed: envelope.parse_failed,
+        partial: server_size.is_some(),
+        server_size,
     }))
+}
+
+/// Raw bytes above this size are written through SQLite's incremental blob I/O: binding them
+/// as a parameter would make SQLite copy them twice (the bound value, then the record), tripling
+/// a large message in memory. Below it, one statement is faster than opening a blob handle.
+const STREAMED_RAW_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RawRow {
+    New,
+    Existing,
+}
+
+fn write_raw(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    raw: &[u8],
+    row: RawRow,
+) -> Result<()> {
+    if raw.len() < STREAMED_RAW_BYTES {
+        let sql = match row {
+            RawRow::New => "INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)",
+            RawRow::Existing => "UPDATE message_raw SET raw = ?2 WHERE message_id = ?1",
+        };
+        tx.prepare_cached(sql)?.execute(params![message_id, raw])?;
+        return Ok(());
+    }
+    let sql = match row {
+        RawRow::New => "INSERT INTO message_raw (message_id, raw) VALUES (?1, zeroblob(?2))",
+        RawRow::Existing => "UPDATE message_raw SET raw = zeroblob(?2) WHERE message_id = ?1",
+    };
+    let length = i64::try_from(raw.len()).unwrap_or(i64::MAX);
+    tx.prepare_cached(sql)?
+        .execute(params![message_id, length])?;
+    let mut blob = tx.blob_open(rusqlite::MAIN_DB, "message_raw", "raw", message_id, false)?;
+    blob.write_all_at(raw, 0)?;
+    Ok(())
+}
+
+/// The search key: the date in the high bits, so FTS5's rowid order is newest-first order, and
+/// the message id in the low 22, so messages of the same second differ. Dates are clamped to
+/// ±2^40 s (35,000 years) to keep the shift inside i64.
+fn search_key(sort_date: i64, message_id: i64) -> i64 {
+    const ID_BITS: u32 = 22;
+    let date = sort_date.clamp(-(1 << 40), 1 << 40);
+    (date << ID_BITS) | (message_id & ((1 << ID_BITS) - 1))
+}
+
+fn insert_search_text(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    sort_date: i64,
+    envelope: &Envelope,
+) -> Result<()> {
+    let search = &envelope.search;
+    let mut statement = tx.prepare_cached(
+        "INSERT OR IGNORE INTO message_text
+             (search_key, message_id, subject, addresses, body, attachment_names)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    // Two messages collide on a key only if 4 million ids apart within one second; then the
+    // next free key is taken. A message is never left unstored because of its search key.
+    let first = search_key(sort_date, message_id);
+    for key in (0..64).map(|step| first.saturating_add(step)) {
+        let inserted = statement.execute(params![
+            key,
+            message_id,
+            envelope.subject,
+            search.addresses,
+            search.body,
+            search.attachment_names
+        ])?;
+        if inserted == 1 {
+            return Ok(());
+        }
+    }
+    tx.prepare_cached(
+        "INSERT INTO message_text (message_id, subject, addresses, body, attachment_names)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        message_id,
+        envelope.subject,
+        search.addresses,
+        search.body,
+        search.attachment_names
+    ])?;
+    Ok(())
+}
+
+/// Every word as an FTS5 phrase (so quotes, operators and columns in what the user typed are
+/// just text), all required; the last one also matches as a prefix. `None` for no words.
+fn fts_query(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+        .collect();
+    let (last, rest) = words.split_last()?;
+    let mut matching = rest.join(" ");
+    if !matching.is_empty() {
+        matching.push(' ');
+    }
+    matching.push_str(last);
+    matching.push('*');
+    Some(matching)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_text_is_only_ever_words() {
+        assert_eq!(fts_query("  "), None);
+        assert_eq!(fts_query("डाक"), Some("\"डाक\"*".into()));
+        assert_eq!(
+            fts_query("subject: \"x OR y"),
+            Some("\"subject:\" \"\"\"x\" \"OR\" \"y\"*".into())
+        );
+    }
+
+    #[test]
+    fn search_keys_follow_dates_then_ids() {
+        assert!(search_key(100, 5) < search_key(101, 1));
+        assert!(search_key(100, 1) < search_key(100, 2));
+        assert!(search_key(-5, 1) < search_key(0, 1));
+        assert!(search_key(i64::MAX, 1) > search_key(2_000_000_000, 1));
+    }
 }

@@ -32,11 +32,19 @@ impl Store {
         let mut writer = connect(path)?;
         migrate(&mut writer, path)?;
         let reader = connect(path)?;
-        Ok(Store {
+        let store = Store {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
-        })
+        };
+        let indexed = store.index_unindexed()?;
+        if indexed > 0 {
+            tracing::info!(
+                indexed,
+                "store: indexed messages stored before search existed"
+            );
+        }
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
@@ -172,6 +180,126 @@ mod tests {
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .unwrap();
         assert_eq!(version, 99);
+    }
+
+    /// SQLite's "database or disk is full" reaches the user as a full disk, with nothing of the
+    /// failed transaction kept.
+    #[test]
+    fn a_full_disk_is_reported_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("mail.sqlite3")).unwrap();
+        let account = store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO accounts (settings_json, created_at) VALUES ('{}', 0)",
+                    [],
+                )?;
+                Ok(tx.last_insert_rowid())
+            })
+            .unwrap();
+        let pages: i64 = lock(&store.writer)
+            .query_row("PRAGMA page_count", [], |row| row.get(0))
+            .unwrap();
+        lock(&store.writer)
+            .pragma_update(None, "max_page_count", pages + 8)
+            .unwrap();
+        let raw = vec![b'x'; 256 * 1024];
+        let envelope = crate::mime::envelope(b"Subject: big\r\n\r\nbody\r\n");
+        let error = store
+            .insert_downloaded(&[crate::store::NewMessage {
+                account_id: account,
+                uidl: "u1",
+                raw: &raw,
+                envelope: &envelope,
+                partial_of: None,
+            }])
+            .unwrap_err();
+        assert_eq!(error.reason(), Some(&ErrorReason::DiskFull), "{error}");
+        assert!(store.stored_uidls(account).unwrap().is_empty());
+    }
+
+    /// Large messages go through incremental blob I/O; their bytes must come back exactly, both
+    /// when stored and when a partial one is completed.
+    #[test]
+    fn large_raw_bytes_round_trip_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("mail.sqlite3")).unwrap();
+        let account = store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO accounts (settings_json, created_at) VALUES ('{}', 0)",
+                    [],
+                )?;
+                Ok(tx.last_insert_rowid())
+            })
+            .unwrap();
+        let mut raw = b"Subject: large\r\n\r\n".to_vec();
+        raw.extend((0..3 * 1024 * 1024).map(|n: u32| b'a' + (n % 26) as u8));
+        let start = &raw[..20];
+        let envelope = crate::mime::envelope(&raw);
+        let stored = store
+            .insert_downloaded(&[crate::store::NewMessage {
+                account_id: account,
+                uidl: "big",
+                raw: start,
+                envelope: &envelope,
+                partial_of: Some(raw.len() as u64),
+            }])
+            .unwrap();
+        let id = stored[0].as_ref().unwrap().id;
+        assert_eq!(store.raw_message(id).unwrap(), start);
+        store.complete_partial(id, &raw, &envelope).unwrap();
+        assert_eq!(store.raw_message(id).unwrap(), raw);
+        let again = store
+            .insert_downloaded(&[crate::store::NewMessage {
+                account_id: account,
+                uidl: "big too",
+                raw: &raw,
+                envelope: &envelope,
+                partial_of: None,
+            }])
+            .unwrap();
+        let second = again[0].as_ref().unwrap().id;
+        assert_eq!(store.raw_message(second).unwrap(), raw);
+        assert!(!store.message_summary(second).unwrap().partial);
+    }
+
+    /// Mail stored before search existed is indexed when the store opens.
+    #[test]
+    fn a_version_2_store_gets_its_mail_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.sqlite3");
+        {
+            let mut connection = Connection::open(&path).unwrap();
+            migrations::migrations_up_to(2)
+                .to_latest(&mut connection)
+                .unwrap();
+            connection
+                .execute_batch(
+                    "INSERT INTO accounts (id, settings_json, created_at) VALUES (1, '{}', 0);
+                     INSERT INTO messages (id, account_id, received_at, sort_date, from_name,
+                         from_address, subject, size) VALUES (7, 1, 0, 0, '', '', 'पुराना', 3);",
+                )
+                .unwrap();
+            connection
+                .execute(
+                    "INSERT INTO message_raw (message_id, raw) VALUES (7, ?1)",
+                    [
+                        "Subject: =?utf-8?b?4KSq4KWB4KSw4KS+4KSo4KS+?=\r\n\r\nडाकघर की चिट्ठी\r\n"
+                            .as_bytes(),
+                    ],
+                )
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let found = store.search("चिट्ठी", 10).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, 7);
+        assert_eq!(
+            store.search("पुरा", 10).unwrap().len(),
+            1,
+            "a prefix of the subject"
+        );
     }
 
     #[test]

@@ -461,7 +461,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
     }
 
     /// ## Log in with the best method the server offers (RFC 2449 §6.3, RFC 5034, RFC 1939 §7):
-    /// SASL PLAIN, then SASL LOGIN, then USER/PASS (offered, or CAPA unknown), then APOP when
+    /// SASL PLAIN, then SASL CRAM-MD5 (RFC 2195), then SASL LOGIN, then USER/PASS (offered, or CAPA unknown), then APOP when
     /// the greeting carries a timestamp and plain USER/PASS is not offered.
     ///
     /// Exactly one attempt. Upstream retried with USER/PASS after a failed AUTH, so a wrong
@@ -478,6 +478,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Client<S> {
         if self.has_auth_mechanism("PLAIN") {
             let plain = crate::sasl::PlainAuthenticator::new(user.as_ref(), password.as_ref());
             let text = self.auth(plain).await?;
+            return Ok((text, Bytes::new().into()));
+        }
+
+        #[cfg(feature = "sasl")]
+        if self.has_auth_mechanism("CRAM-MD5") {
+            let cram = crate::sasl::CramMd5Authenticator::new(user.as_ref(), password.as_ref());
+            let text = self.auth(cram).await?;
             return Ok((text, Bytes::new().into()));
         }
 

@@ -95,3 +95,11 @@ export function getMessage(messageId: number): Promise<MessageDetail> {
 export function getRawMessage(messageId: number): Promise<string> {
   return call("get_raw_message", () => ({ messageId }));
 }
+
+export function downloadWholeMessage(messageId: number): Promise<MessageDetail> {
+  return call("download_whole_message", () => ({ messageId }));
+}
+
+export function deleteMessage(messageId: number): Promise<null> {
+  return call("delete_message", () => ({ messageId }));
+}

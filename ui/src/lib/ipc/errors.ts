@@ -32,6 +32,9 @@ const reasonKeys: Record<ErrorReason, MessageKey> = {
   loginTooSoon: "error.reason.loginTooSoon",
   serverTemporaryFailure: "error.reason.serverTemporaryFailure",
   serverPermanentFailure: "error.reason.serverPermanentFailure",
+  diskFull: "error.reason.diskFull",
+  noUniqueIds: "error.reason.noUniqueIds",
+  goneFromServer: "error.reason.goneFromServer",
 };
 
 function isKind(value: unknown): value is ErrorKind {

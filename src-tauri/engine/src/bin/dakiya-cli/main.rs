@@ -61,6 +61,13 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Newest messages holding every word (the last may be a word's start), like `list`.
+    Search {
+        #[arg(required = true)]
+        words: Vec<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// Show one message (and mark it read).
     Show {
         id: i64,
@@ -68,6 +75,10 @@ enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Download the whole of a message that arrived as headers only or over the size limit.
+    DownloadWhole { id: i64 },
+    /// Delete a message here (its account may then delete it from the server too).
+    Delete { id: i64 },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -115,6 +126,15 @@ struct AccountArgs {
     /// In keep mode: delete messages from the server this many days after download.
     #[arg(long)]
     keep_days: Option<u32>,
+    /// In keep mode: delete a message from the server once it is deleted here.
+    #[arg(long)]
+    delete_when_deleted_here: bool,
+    /// Download only the headers; the body comes with `dakiya-cli download-whole`.
+    #[arg(long)]
+    headers_only: bool,
+    /// Download messages larger than this many KiB as headers and first lines only.
+    #[arg(long)]
+    max_message_kib: Option<u32>,
     /// Check for new mail every this many minutes while `dakiya-cli watch` or the app runs.
     #[arg(long, default_value_t = 10)]
     check_every: u32,
@@ -173,6 +193,9 @@ fn settings(args: AccountArgs) -> Result<AccountSettings, Error> {
             ModeArg::Delete => Pop3Mode::DeleteAfterDownload,
         },
         keep_days: args.keep_days,
+        delete_when_deleted_here: args.delete_when_deleted_here,
+        headers_only: args.headers_only,
+        max_message_kib: args.max_message_kib,
         check_interval_minutes: Some(args.check_every),
         smtp: ServerSettings {
             host: args.smtp_host,
@@ -289,10 +312,12 @@ async fn run(cli: Cli) -> Result<(), Error> {
                         eprint!("\r{} of {}", p.current, p.total);
                     }
                 };
-                let fetched = engine.fetch(account.id, &progress).await?;
+                let fetched = engine.fetch(account.id, &progress).await;
                 if !json {
+                    // Ends the "n of N" line, also when an error follows it.
                     eprintln!();
                 }
+                let fetched = fetched?;
                 let report = dakiya_engine::FetchReport::from(&fetched);
                 print(json, &report, |r| {
                     format!(
@@ -366,21 +391,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::List { account, limit } => {
             let messages = engine.list_messages(account, 0, limit).await?;
-            print(json, &messages, |messages| {
-                let lines: Vec<String> = messages
-                    .iter()
-                    .map(|m| {
-                        let unread = if m.is_read { ' ' } else { '*' };
-                        let from = if m.from_name.is_empty() {
-                            &m.from_address
-                        } else {
-                            &m.from_name
-                        };
-                        format!("{}{unread}\t{from}\t{}", m.id, m.subject)
-                    })
-                    .collect();
-                lines.join("\n")
-            });
+            print_list(json, &messages);
+        }
+        Command::Search { words, limit } => {
+            let messages = engine.search(words.join(" "), limit).await?;
+            print_list(json, &messages);
         }
         Command::Show { id, raw } => {
             if raw {
@@ -391,21 +406,53 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 })?;
             } else {
                 let detail = engine.open_message(id).await?;
-                print(json, &detail, |d| {
-                    let body = d.text_body.clone().or_else(|| d.sanitized_html.clone());
-                    format!(
-                        "From: {} <{}>\nTo: {}\nSubject: {}\n\n{}",
-                        d.summary.from_name,
-                        d.summary.from_address,
-                        d.to,
-                        d.summary.subject,
-                        body.unwrap_or_default()
-                    )
-                });
+                print_detail(json, &detail);
             }
+        }
+        Command::DownloadWhole { id } => {
+            let summary = engine.message_summary(id).await?;
+            remember_env_passwords(&engine, summary.account_id).await?;
+            let detail = engine.download_whole(id).await?;
+            print_detail(json, &detail);
+        }
+        Command::Delete { id } => {
+            engine.delete_message(id).await?;
+            print(json, &id, |id| format!("message {id} deleted"));
         }
     }
     Ok(())
+}
+
+fn print_list(json: bool, messages: &Vec<dakiya_engine::MessageSummary>) {
+    print(json, messages, |messages| {
+        let lines: Vec<String> = messages
+            .iter()
+            .map(|m| {
+                let unread = if m.is_read { ' ' } else { '*' };
+                let from = if m.from_name.is_empty() {
+                    &m.from_address
+                } else {
+                    &m.from_name
+                };
+                format!("{}{unread}\t{from}\t{}", m.id, m.subject)
+            })
+            .collect();
+        lines.join("\n")
+    });
+}
+
+fn print_detail(json: bool, detail: &dakiya_engine::MessageDetail) {
+    print(json, detail, |d| {
+        let body = d.text_body.clone().or_else(|| d.sanitized_html.clone());
+        format!(
+            "From: {} <{}>\nTo: {}\nSubject: {}\n\n{}",
+            d.summary.from_name,
+            d.summary.from_address,
+            d.to,
+            d.summary.subject,
+            body.unwrap_or_default()
+        )
+    });
 }
 
 #[tokio::main]

@@ -67,7 +67,7 @@ async fn happy_path_is_byte_exact_and_ends_with_quit() {
     .await
     .unwrap();
     session.login("asha", "s3cret pass").await.unwrap();
-    let uidl = session.uidl_all().await.unwrap();
+    let uidl = session.uidl_all().await.unwrap().unwrap();
     assert_eq!(uidl.len(), 500);
     assert_eq!(uidl[0], (1, uid(1)));
     assert_eq!(uidl[499], (500, uid(500)));
@@ -304,6 +304,33 @@ async fn sasl_login_when_plain_is_not_offered() {
         .await
         .unwrap();
     session.login("asha", "s3cret").await.unwrap();
+    session.quit().await.unwrap();
+    server.await.unwrap();
+}
+
+/// RFC 2195: CRAM-MD5 when the server offers it but not PLAIN — before LOGIN and USER, since
+/// it keeps the password off the wire (the RFC's own example exchange).
+#[tokio::test]
+async fn cram_md5_when_plain_is_not_offered() {
+    let (port, server) = serve(|mut peer| async move {
+        greeting_and_capa(&mut peer, "+OK\r\nSASL LOGIN CRAM-MD5\r\nUSER\r\n.\r\n").await;
+        peer.expect("AUTH CRAM-MD5").await;
+        peer.send("+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n")
+            .await;
+        peer.expect("dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw")
+            .await;
+        peer.send("+OK logged in\r\n").await;
+        peer.expect("QUIT").await;
+        peer.send("+OK bye\r\n").await;
+        peer
+    })
+    .await;
+    let tls = client_config(None).unwrap();
+    let settings = settings(port, Security::PlaintextDangerous);
+    let mut session = Pop3Session::connect(&settings, tls, relaxed())
+        .await
+        .unwrap();
+    session.login("tim", "tanstaaftanstaaf").await.unwrap();
     session.quit().await.unwrap();
     server.await.unwrap();
 }

@@ -15,7 +15,21 @@ displayName: string, email: string, pop3: ServerSettings, pop3Mode: Pop3Mode,
  * In keep mode: delete a message from the server this many days after it was downloaded
  * (Thunderbird's "leave messages on server at most N days"). `None` keeps them forever.
  */
-keepDays: number | null, smtp: ServerSettings, 
+keepDays: number | null, 
+/**
+ * In keep mode: when the user deletes a message here, delete it from the server at the
+ * next check (Thunderbird's "delete from server when I delete it here").
+ */
+deleteWhenDeletedHere: boolean, 
+/**
+ * Download only each message's headers (TOP n 0); the body comes when the user asks.
+ */
+headersOnly: boolean, 
+/**
+ * Messages larger than this many KiB (by the server's LIST size) arrive as their headers
+ * and first lines only; `None` downloads every message whole.
+ */
+maxMessageKib: number | null, smtp: ServerSettings, 
 /**
  * Check for new mail every this many minutes while Dakiya runs; `None`: only at start
  * and when asked.

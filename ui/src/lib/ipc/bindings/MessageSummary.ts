@@ -11,4 +11,9 @@ date: number | null, isRead: boolean,
 /**
  * The message could not be parsed; it is listed from its raw bytes only.
  */
-parseFailed: boolean, };
+parseFailed: boolean, 
+/**
+ * Only the headers (and perhaps the first lines) were downloaded; `server_size` octets
+ * wait on the server.
+ */
+partial: boolean, serverSize: number | null, };
