@@ -148,7 +148,7 @@ fn kill_dash_nine_during_fetch_loses_and_duplicates_nothing() {
         if user.mailbox.messages().is_empty() {
             deliver_round(&mut originals);
         }
-        let delay = Duration::from_millis(5 + random.next_below(400));
+        let delay = Duration::from_millis(5 + random.next_below(150));
         let mut child = fetch();
         std::thread::sleep(delay);
         let finished = child.try_wait().expect("the child's state").is_some();
@@ -255,6 +255,7 @@ fn a_store_that_cannot_grow_stops_the_fetch_before_any_dele() {
         .args(["--no-keyring", "fetch"])
         .env("DAKIYA_POP3_PASSWORD", &user.mailbox.password)
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()
         .expect("dakiya-cli runs");
     assert!(status.success(), "with room, the fetch completes");

@@ -356,6 +356,7 @@ async fn fetched_mail_is_searchable_at_once() {
     let settings = user.settings(Security::Tls, Security::Tls, Pop3Mode::KeepOnServer);
     let account = user.add_account(settings).await;
     user.engine.fetch(account.id, NO_PROGRESS).await.unwrap();
+    user.engine.wait_until_indexed().await;
 
     let subjects = |found: Vec<dakiya_engine::MessageSummary>| -> Vec<String> {
         found.into_iter().map(|m| m.subject).collect()

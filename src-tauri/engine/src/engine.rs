@@ -104,6 +104,7 @@ pub struct Engine {
     cancels: Mutex<HashMap<i64, tokio::sync::watch::Sender<bool>>>,
     /// How long a "minute" of the check interval lasts (shorter in tests).
     scheduler_minute: std::time::Duration,
+    indexer: Arc<crate::indexer::Indexer>,
 }
 
 /// Events kept for a slow listener before the oldest are dropped (progress is the bulk).
@@ -121,7 +122,10 @@ pub fn default_data_dir() -> Result<PathBuf> {
 
 impl Engine {
     pub fn open(data_dir: &Path, storage: PasswordStorage) -> Result<Engine> {
-        let store = Store::open(&data_dir.join(STORE_FILE))?;
+        let store = Arc::new(Store::open(&data_dir.join(STORE_FILE))?);
+        let indexer = crate::indexer::Indexer::new(Arc::clone(&store));
+        // Mail a closed app left unindexed becomes searchable now, not at the next fetch.
+        indexer.kick();
         let namespace = data_dir.to_string_lossy();
         let passwords = match storage {
             PasswordStorage::KeyringIfAvailable => PasswordStore::open(&namespace),
@@ -129,7 +133,7 @@ impl Engine {
         };
         Ok(Engine {
             data_dir: data_dir.to_owned(),
-            store: Arc::new(store),
+            store,
             passwords,
             fetch_locks: Mutex::new(HashMap::new()),
             pop3_timeouts: Timeouts::default(),
@@ -137,6 +141,7 @@ impl Engine {
             events: tokio::sync::broadcast::channel(EVENT_BACKLOG).0,
             cancels: Mutex::new(HashMap::new()),
             scheduler_minute: std::time::Duration::from_secs(60),
+            indexer,
         })
     }
 
@@ -346,6 +351,8 @@ impl Engine {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&account_id);
+        // Even a failed fetch may have committed mail.
+        self.indexer.kick();
         match &result {
             Ok(fetched) => {
                 let report = FetchReport::from(fetched);
@@ -419,6 +426,12 @@ impl Engine {
             .await
     }
 
+    /// Returns once every message stored so far is in the search index.
+    pub async fn wait_until_indexed(&self) {
+        self.indexer.kick();
+        self.indexer.wait_until_idle().await;
+    }
+
     /// The newest `limit` messages holding every word of `query` (the last as a prefix).
     pub async fn search(&self, query: String, limit: u32) -> Result<Vec<MessageSummary>> {
         self.blocking(move |store| store.search(&query, limit))
@@ -470,6 +483,7 @@ impl Engine {
                 &uidl,
             )
             .await?;
+            self.indexer.kick();
         }
         self.open_message(id).await
     }

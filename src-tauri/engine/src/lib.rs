@@ -6,6 +6,7 @@ pub mod account;
 mod engine;
 pub mod error;
 pub mod events;
+mod indexer;
 pub mod mime;
 mod net;
 pub mod pop3;

@@ -9,4 +9,4 @@ mod reader;
 
 pub use html::{sanitize_html, SanitizedHtml};
 pub use outgoing::{build_message, BuiltMessage, OutgoingMessage};
-pub use reader::{envelope, read_message, Envelope, MessageContent};
+pub use reader::{envelope, read_message, search_text, Envelope, MessageContent, SearchText};

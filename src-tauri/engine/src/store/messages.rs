@@ -222,19 +222,13 @@ impl Store {
                 return Err(Error::not_found(format!("message {id}")));
             }
             write_raw(tx, id, raw, RawRow::Existing)?;
-            let search = &envelope.search;
+            // The indexer derives the new text from the whole message.
             tx.execute(
-                "UPDATE message_text SET subject = ?2, addresses = ?3, body = ?4,
-                     attachment_names = ?5
-                 WHERE message_id = ?1",
-                params![
-                    id,
-                    envelope.subject,
-                    search.addresses,
-                    search.body,
-                    search.attachment_names
-                ],
+                "DELETE FROM message_search
+                 WHERE rowid = (SELECT search_key FROM messages WHERE id = ?1)",
+                [id],
             )?;
+            tx.execute("UPDATE messages SET search_key = NULL WHERE id = ?1", [id])?;
             Ok(())
         })
     }
@@ -264,8 +258,7 @@ impl Store {
         self.read(|connection| {
             let mut statement = connection.prepare_cached(&format!(
                 "SELECT {SUMMARY_COLUMNS_OF_M} FROM message_search
-                 JOIN message_text t ON t.search_key = message_search.rowid
-                 JOIN messages m ON m.id = t.message_id
+                 JOIN messages m ON m.search_key = message_search.rowid
                  WHERE message_search MATCH ?1 AND m.deleted_at IS NULL
                  ORDER BY message_search.rowid DESC LIMIT ?2"
             ))?;
@@ -274,33 +267,37 @@ impl Store {
         })
     }
 
-    /// Indexes messages that have no search text yet (stored before search existed), a batch
-    /// per transaction so a large store is upgraded without one huge commit.
-    pub(crate) fn index_unindexed(&self) -> Result<usize> {
-        const BATCH: i64 = 256;
-        let mut indexed = 0;
-        loop {
-            let done = self.write(|tx| {
-                let pending: Vec<(i64, i64, Vec<u8>)> = tx
-                    .prepare(
-                        "SELECT m.id, m.sort_date, r.raw FROM messages m
-                         JOIN message_raw r ON r.message_id = m.id
-                         WHERE NOT EXISTS (SELECT 1 FROM message_text t WHERE t.message_id = m.id)
-                         LIMIT ?1",
-                    )?
-                    .query_map([BATCH], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
-                for (id, sort_date, raw) in &pending {
-                    let envelope = crate::mime::envelope(raw);
-                    insert_search_text(tx, *id, *sort_date, &envelope)?;
-                }
-                Ok(pending.len())
-            })?;
-            indexed += done;
-            if done < BATCH as usize {
-                return Ok(indexed);
+    /// Indexes up to `limit` messages that are not in the search index yet, in one
+    /// transaction; returns how many. The engine calls it in the background until it returns 0.
+    pub fn index_pending(&self, limit: u32) -> Result<usize> {
+        self.write(|tx| {
+            let pending: Vec<(i64, i64, Vec<u8>)> = tx
+                .prepare_cached(
+                    "SELECT m.id, m.sort_date, r.raw FROM messages m
+                     JOIN message_raw r ON r.message_id = m.id
+                     WHERE m.search_key IS NULL ORDER BY m.id LIMIT ?1",
+                )?
+                .query_map([limit], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, sort_date, raw) in &pending {
+                index_one(tx, *id, *sort_date, &crate::mime::search_text(raw))?;
             }
-        }
+            Ok(pending.len())
+        })
+    }
+
+    /// Whether every stored message is in the search index.
+    pub fn fully_indexed(&self) -> Result<bool> {
+        self.read(|connection| {
+            Ok(connection
+                .query_row(
+                    "SELECT 1 FROM messages WHERE search_key IS NULL LIMIT 1",
+                    [],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_none())
+        })
     }
 
     pub fn set_read(&self, id: i64, read: bool) -> Result<()> {
@@ -354,7 +351,6 @@ fn insert_one(
         server_size,
     ])?;
     let id = tx.last_insert_rowid();
-    insert_search_text(tx, id, envelope.date.unwrap_or(received_at), envelope)?;
     write_raw(tx, id, message.raw, RawRow::New)?;
     tx.prepare_cached(
         "INSERT INTO pop3_uidls (account_id, uidl, message_id, stored_at) VALUES (?1, ?2, ?3, ?4)",
@@ -420,45 +416,33 @@ fn search_key(sort_date: i64, message_id: i64) -> i64 {
     (date << ID_BITS) | (message_id & ((1 << ID_BITS) - 1))
 }
 
-fn insert_search_text(
+fn index_one(
     tx: &rusqlite::Transaction<'_>,
     message_id: i64,
     sort_date: i64,
-    envelope: &Envelope,
+    search: &crate::mime::SearchText,
 ) -> Result<()> {
-    let search = &envelope.search;
-    let mut statement = tx.prepare_cached(
-        "INSERT OR IGNORE INTO message_text
-             (search_key, message_id, subject, addresses, body, attachment_names)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     // Two messages collide on a key only if 4 million ids apart within one second; then the
-    // next free key is taken. A message is never left unstored because of its search key.
+    // next free key is taken.
     let first = search_key(sort_date, message_id);
-    for key in (0..64).map(|step| first.saturating_add(step)) {
-        let inserted = statement.execute(params![
-            key,
-            message_id,
-            envelope.subject,
-            search.addresses,
-            search.body,
-            search.attachment_names
-        ])?;
-        if inserted == 1 {
-            return Ok(());
-        }
+    let mut key = first;
+    let mut taken = tx.prepare_cached("SELECT 1 FROM messages WHERE search_key = ?1")?;
+    while taken.exists([key])? {
+        key = key.saturating_add(1);
     }
     tx.prepare_cached(
-        "INSERT INTO message_text (message_id, subject, addresses, body, attachment_names)
+        "INSERT INTO message_search (rowid, subject, addresses, body, attachment_names)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
-        message_id,
-        envelope.subject,
+        key,
+        search.subject,
         search.addresses,
         search.body,
         search.attachment_names
     ])?;
+    tx.prepare_cached("UPDATE messages SET search_key = ?2 WHERE id = ?1")?
+        .execute(params![message_id, key])?;
     Ok(())
 }
 

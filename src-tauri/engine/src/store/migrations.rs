@@ -59,43 +59,28 @@ ALTER TABLE messages ADD COLUMN server_size INTEGER;
 ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
 ";
 
-/// Version 3: search (DESIGN.md §3.6). Each message's searchable text sits in its own table,
-/// apart from the slim list and the raw bytes, indexed by FTS5 through triggers. Its key is the
-/// search order — newest first by the message's date — so "the newest 50 matches" can stop
-/// after 50 hits. The tokenizer keeps Devanagari vowel signs (category M) inside words; the
-/// default would split मेल into pieces and match thousands of wrong messages. Rows for messages
-/// stored before this version are filled in by `Store::open`, which can parse mail; SQL cannot.
+/// Version 3: search (DESIGN.md §3.6). FTS5 indexes each message's subject, addresses, text and
+/// attachment names under a search key that follows date order, so "the newest 50 matches" can
+/// stop after 50 hits. The index is contentless: the text is derived again from the raw bytes
+/// when it is needed, so the store does not keep a second copy of every body (which also made
+/// each commit write twice the bytes). `contentless_delete` lets a message leave the index.
+/// The tokenizer keeps Devanagari vowel signs (category M) inside words; the default would
+/// split मेल into pieces and match thousands of wrong messages. A NULL key means "not indexed
+/// yet": the engine indexes in the background, after the fetch that stored the message.
 const V3: &str = "
-CREATE TABLE message_text (
-    search_key       INTEGER PRIMARY KEY,
-    message_id       INTEGER NOT NULL UNIQUE REFERENCES messages(id) ON DELETE CASCADE,
-    subject          TEXT NOT NULL,
-    addresses        TEXT NOT NULL,
-    body             TEXT NOT NULL,
-    attachment_names TEXT NOT NULL
-) STRICT;
+ALTER TABLE messages ADD COLUMN search_key INTEGER;
+CREATE UNIQUE INDEX messages_search_key ON messages(search_key);
+CREATE INDEX messages_unindexed ON messages(id) WHERE search_key IS NULL;
 
 CREATE VIRTUAL TABLE message_search USING fts5(
     subject, addresses, body, attachment_names,
-    content = 'message_text', content_rowid = 'search_key',
+    content = '', contentless_delete = 1,
     tokenize = \"unicode61 categories 'L* N* Co M*'\"
 );
 
-CREATE TRIGGER message_text_indexed AFTER INSERT ON message_text BEGIN
-    INSERT INTO message_search (rowid, subject, addresses, body, attachment_names)
-    VALUES (new.search_key, new.subject, new.addresses, new.body, new.attachment_names);
-END;
-
-CREATE TRIGGER message_text_unindexed AFTER DELETE ON message_text BEGIN
-    INSERT INTO message_search (message_search, rowid, subject, addresses, body, attachment_names)
-    VALUES ('delete', old.search_key, old.subject, old.addresses, old.body, old.attachment_names);
-END;
-
-CREATE TRIGGER message_text_reindexed AFTER UPDATE ON message_text BEGIN
-    INSERT INTO message_search (message_search, rowid, subject, addresses, body, attachment_names)
-    VALUES ('delete', old.search_key, old.subject, old.addresses, old.body, old.attachment_names);
-    INSERT INTO message_search (rowid, subject, addresses, body, attachment_names)
-    VALUES (new.search_key, new.subject, new.addresses, new.body, new.attachment_names);
+CREATE TRIGGER message_leaves_search AFTER DELETE ON messages
+WHEN old.search_key IS NOT NULL BEGIN
+    DELETE FROM message_search WHERE rowid = old.search_key;
 END;
 ";
 

@@ -326,6 +326,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     )
                 });
             }
+            // Mail is safe and listed already; leave it searchable too before exiting.
+            engine.wait_until_indexed().await;
         }
         Command::Watch => {
             for account in engine.accounts().await? {
@@ -394,6 +396,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             print_list(json, &messages);
         }
         Command::Search { words, limit } => {
+            engine.wait_until_indexed().await;
             let messages = engine.search(words.join(" "), limit).await?;
             print_list(json, &messages);
         }
