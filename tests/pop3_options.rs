@@ -373,3 +373,64 @@ async fn fetched_mail_is_searchable_at_once() {
         "typed syntax is text"
     );
 }
+
+/// Two messages whose header blocks are identical share a digest: neither is ever deleted by
+/// it, even when "keep N days" says the stored one is old enough.
+#[tokio::test]
+async fn without_uidl_a_shared_header_digest_deletes_nothing() {
+    let headers = "From: Asha <asha@dakiya.test>\r\nSubject: twins\r\n\r\n";
+    let twins = vec![
+        format!("{headers}first body\r\n").into_bytes(),
+        format!("{headers}second body\r\n").into_bytes(),
+    ];
+    let server = FakePop3::start(twins, 0, Fault::NoUidl).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = scripted_engine(server.port, dir.path(), Pop3Mode::KeepOnServer, |s| {
+        s.keep_days = Some(1);
+    })
+    .await;
+    let first = engine.fetch(account, &|_| {}).await.unwrap();
+    assert_eq!(
+        first.new_messages.len(),
+        1,
+        "the twin is known by the same digest"
+    );
+    let store = rusqlite::Connection::open(dir.path().join("mail.sqlite3")).unwrap();
+    store
+        .execute(
+            "UPDATE pop3_uidls SET stored_at = stored_at - 30 * 86400",
+            [],
+        )
+        .unwrap();
+    let later = engine.fetch(account, &|_| {}).await.unwrap();
+    assert_eq!(later.deleted_on_server, 0);
+    assert_eq!(
+        server.remaining(),
+        2,
+        "an ambiguous digest deletes neither twin"
+    );
+}
+
+/// An account whose messages are known by the server's UIDLs does not switch to digests when
+/// UIDL disappears: that would download every message again.
+#[tokio::test]
+async fn a_server_that_loses_uidl_is_refused_rather_than_downloaded_again() {
+    let server = FakePop3::start(scripted_messages(), 0, Fault::None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) =
+        scripted_engine(server.port, dir.path(), Pop3Mode::KeepOnServer, |_| {}).await;
+    assert_eq!(
+        engine
+            .fetch(account, &|_| {})
+            .await
+            .unwrap()
+            .new_messages
+            .len(),
+        3
+    );
+    server.set_fault(Fault::NoUidl);
+    let error = engine.fetch(account, &|_| {}).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
+    assert!(error.message().contains("UIDL"), "{}", error.message());
+    assert_eq!(engine.list_messages(None, 0, 10).await.unwrap().len(), 3);
+}

@@ -472,6 +472,14 @@ impl Engine {
             let (account_id, uidl) = self.blocking(move |store| store.message_origin(id)).await?;
             let lock = self.fetch_lock(account_id);
             let _running = lock.lock().await;
+            // A second request that waited for the first finds the message whole already.
+            let still_partial = self
+                .blocking(move |store| store.message_summary(id))
+                .await?
+                .partial;
+            if !still_partial {
+                return self.open_message(id).await;
+            }
             let account = self.account(account_id).await?;
             let password = self.passwords.get(account_id, Server::Pop3)?;
             sync::download_whole(

@@ -11,6 +11,8 @@ use crate::store::Store;
 /// Messages indexed per transaction: large enough to amortise the commit, small enough that a
 /// fetch's own commit never waits long for the writer.
 const BATCH: u32 = 256;
+/// Raw mail read per transaction at most (but always one message).
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
 
 pub(crate) struct Indexer {
     store: Arc<Store>,
@@ -60,7 +62,11 @@ impl Indexer {
     async fn run(self: Arc<Self>) {
         loop {
             let store = Arc::clone(&self.store);
-            let more = match tokio::task::spawn_blocking(move || store.index_pending(BATCH)).await {
+            let more = match tokio::task::spawn_blocking(move || {
+                store.index_pending(BATCH, BATCH_BYTES)
+            })
+            .await
+            {
                 Ok(Ok(indexed)) => indexed > 0,
                 Ok(Err(error)) => {
                     tracing::warn!(%error, "search indexing stopped; it resumes at the next fetch");

@@ -12,7 +12,7 @@ use crate::account::{Account, AccountSettings, Pop3Mode};
 use crate::error::{Error, ErrorKind, ErrorReason, Result};
 use crate::mime;
 use crate::pop3::{Pop3Session, Timeouts};
-use crate::store::{now_unix, MessageSummary, NewMessage, Store};
+use crate::store::{now_unix, MessageSummary, NewMessage, Store, UidlState};
 
 /// "n of N" (and bytes) while a fetch runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,12 +156,36 @@ async fn download(
     portion: Portion,
 ) -> Result<(Vec<u8>, Option<u64>)> {
     if let Portion::Start(lines) = portion {
-        if let Some(start) = session.top(number, lines).await? {
-            let whole = start.len() as u64 >= size;
+        if let Some(start) = session.top(number, lines, size).await? {
+            // Whole only when the server sent fewer body lines than asked for and as many bytes
+            // as LIST announced: a LIST size that is wrong (servers count LF or estimate) must
+            // never turn a message's start into "the whole message", which delete mode removes.
+            let whole =
+                size > 0 && start.len() as u64 >= size && body_lines(&start) < lines as usize;
             return Ok((start, (!whole).then_some(size)));
         }
     }
     Ok((session.retr(number, size).await?, None))
+}
+
+/// Lines after the header block (which ends at the first empty line).
+fn body_lines(message: &[u8]) -> usize {
+    let body_start = message
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .map(|at| at + 4)
+        .or_else(|| {
+            message
+                .windows(2)
+                .position(|window| window == b"\n\n")
+                .map(|at| at + 2)
+        });
+    let Some(body_start) = body_start else {
+        return 0;
+    };
+    let body = &message[body_start..];
+    body.iter().filter(|&&byte| byte == b'\n').count()
+        + usize::from(!body.ends_with(b"\n") && !body.is_empty())
 }
 
 /// How this session tells the server's messages apart.
@@ -169,15 +193,19 @@ async fn download(
 enum Naming {
     /// The server's UIDLs (RFC 1939 §7): the normal case.
     Uidl,
-    /// No UIDL: a digest of each message's headers, from TOP n 0. Delivery adds `Received`
-    /// lines and a Message-ID, so two different messages with identical header blocks do not
-    /// occur in practice — and in keep mode the worst case leaves one of them on the server.
+    /// No UIDL, keep modes: a digest of each message's headers, from TOP n 0. Delivery adds
+    /// `Received` lines and a Message-ID, so different messages with identical header blocks
+    /// do not occur in practice; where they do, nothing is deleted by a digest that more than
+    /// one message on the server has, so the worst case leaves a message on the server.
     HeaderDigest,
-    /// Neither UIDL nor TOP, in delete mode only: a digest of the whole message, known after
-    /// RETR. A message stored by a session that died before QUIT is downloaded again and
-    /// recognised, so it is deleted and never stored twice.
+    /// No UIDL, delete mode: a digest of the whole message, known after RETR. Every message is
+    /// downloaded; one stored by a session that died before QUIT is recognised by its bytes, so
+    /// it is deleted and never stored twice — and nothing is deleted that is not stored.
     ContentDigest,
 }
+
+const HEADER_DIGEST: &str = "dakiya-headers-sha256:";
+const CONTENT_DIGEST: &str = "dakiya-content-sha256:";
 
 fn digest_id(prefix: &str, bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -191,56 +219,81 @@ fn digest_id(prefix: &str, bytes: &[u8]) -> String {
 }
 
 fn header_digest(headers: &[u8]) -> String {
-    digest_id("dakiya-headers-sha256:", headers)
+    digest_id(HEADER_DIGEST, headers)
 }
 
 fn content_digest(raw: &[u8]) -> String {
-    digest_id("dakiya-content-sha256:", raw)
+    digest_id(CONTENT_DIGEST, raw)
 }
 
 /// (message number, id) of every message on the server, and how the ids were made. An id of
 /// `None` is known only after download ([`Naming::ContentDigest`]).
+///
+/// The naming follows what the account's store already holds, so a message is never known
+/// under two names (which would download it again): an account named by header digests stays
+/// so, and one named by the server's UIDLs refuses to go on when UIDL disappears.
 async fn name_messages(
     session: &mut Pop3Session,
-    numbers: &[u32],
+    sizes: &HashMap<u32, u64>,
     settings: &AccountSettings,
+    stored: &HashMap<String, UidlState>,
 ) -> Result<(Vec<(u32, Option<String>)>, Naming)> {
-    if let Some(listing) = session.uidl_all().await? {
-        let named = listing
-            .into_iter()
-            .map(|(number, uidl)| (number, Some(uidl)))
-            .collect();
-        return Ok((named, Naming::Uidl));
+    let host = &settings.pop3.host;
+    let keep = settings.pop3_mode == Pop3Mode::KeepOnServer;
+    let by_headers = stored.keys().any(|id| id.starts_with(HEADER_DIGEST));
+    if !(keep && by_headers) {
+        if let Some(listing) = session.uidl_all().await? {
+            let named = listing
+                .into_iter()
+                .map(|(number, uidl)| (number, Some(uidl)))
+                .collect();
+            return Ok((named, Naming::Uidl));
+        }
+        let by_server = stored
+            .keys()
+            .any(|id| !id.starts_with(HEADER_DIGEST) && !id.starts_with(CONTENT_DIGEST));
+        if by_server {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "the POP3 server {host} no longer answers UIDL, so Dakiya cannot tell which \
+                     messages it already has; it downloads nothing rather than guess"
+                ),
+            ));
+        }
+    }
+    let mut numbers: Vec<u32> = sizes.keys().copied().collect();
+    numbers.sort_unstable();
+    if !keep {
+        if settings.headers_only || settings.max_message_kib.is_some() {
+            return Err(no_unique_ids(format!(
+                "the POP3 server {host} does not support UIDL, so a partly downloaded message \
+                 could not be found again: in delete mode, headers only and a size limit are \
+                 impossible with it"
+            )));
+        }
+        let named = numbers.into_iter().map(|number| (number, None)).collect();
+        return Ok((named, Naming::ContentDigest));
     }
     let mut named = Vec::with_capacity(numbers.len());
-    for &number in numbers {
-        match session.top(number, 0).await? {
+    for number in numbers {
+        let size = sizes.get(&number).copied().unwrap_or(0);
+        match session.top(number, 0, size).await? {
             Some(headers) => named.push((number, Some(header_digest(&headers)))),
             None => {
-                let whole_and_deleted = settings.pop3_mode == Pop3Mode::DeleteAfterDownload
-                    && !settings.headers_only
-                    && settings.max_message_kib.is_none();
-                if !whole_and_deleted {
-                    return Err(no_unique_ids(&settings.pop3.host));
-                }
-                let named = numbers.iter().map(|&number| (number, None)).collect();
-                return Ok((named, Naming::ContentDigest));
+                return Err(no_unique_ids(format!(
+                    "the POP3 server {host} supports neither UIDL nor TOP, so Dakiya cannot tell \
+                     which messages it already has: keeping messages on the server is impossible \
+                     with it; choose “delete after download”"
+                )))
             }
         }
     }
     Ok((named, Naming::HeaderDigest))
 }
 
-fn no_unique_ids(host: &str) -> Error {
-    Error::new(
-        ErrorKind::Config,
-        format!(
-            "the POP3 server {host} supports neither UIDL nor TOP, so Dakiya cannot tell which \
-             messages it already has: keeping messages on the server, headers only and a size \
-             limit are impossible with it; choose “delete after download”"
-        ),
-    )
-    .with_reason(ErrorReason::NoUniqueIds)
+fn no_unique_ids(message: String) -> Error {
+    Error::new(ErrorKind::Config, message).with_reason(ErrorReason::NoUniqueIds)
 }
 
 async fn open_session(
@@ -267,9 +320,12 @@ pub async fn fetch(
     let mut session = open_session(account, password, timeouts).await?;
 
     let sizes: HashMap<u32, u64> = session.list_all().await?.into_iter().collect();
-    let mut numbers: Vec<u32> = sizes.keys().copied().collect();
-    numbers.sort_unstable();
-    let (on_server, naming) = name_messages(&mut session, &numbers, settings).await?;
+    let stored = {
+        let store = Arc::clone(&store);
+        let account_id = account.id;
+        tokio::task::spawn_blocking(move || store.stored_uidls(account_id)).await??
+    };
+    let (on_server, naming) = name_messages(&mut session, &sizes, settings, &stored).await?;
     if naming != Naming::Uidl {
         tracing::info!(
             account = account.id,
@@ -277,11 +333,11 @@ pub async fn fetch(
             "POP3: no UIDL; naming messages by digest"
         );
     }
-    let stored = {
-        let store = Arc::clone(&store);
-        let account_id = account.id;
-        tokio::task::spawn_blocking(move || store.stored_uidls(account_id)).await??
-    };
+    // How many messages on the server carry each id: a digest that two carry deletes neither.
+    let mut carriers: HashMap<&str, usize> = HashMap::new();
+    for id in on_server.iter().filter_map(|(_, id)| id.as_deref()) {
+        *carriers.entry(id).or_default() += 1;
+    }
 
     let wanted: Vec<&(u32, Option<String>)> = on_server
         .iter()
@@ -391,7 +447,10 @@ pub async fn fetch(
         let expired = expired_before.is_some_and(|cutoff| state.stored_at <= cutoff);
         let deleted_here = state.deleted_here && (delete || settings.delete_when_deleted_here);
         let remove = deleted_here || (!state.partial && (delete || expired));
-        if remove && !run.session.is_marked_deleted(*number) {
+        let ambiguous = uidl
+            .as_deref()
+            .is_some_and(|id| carriers.get(id).copied().unwrap_or(0) > 1);
+        if remove && !ambiguous && !run.session.is_marked_deleted(*number) {
             run.session.dele(*number).await?;
             if let Some(uidl) = uidl {
                 run.deleted.push(uidl.clone());
@@ -428,9 +487,12 @@ pub async fn download_whole(
     let settings = &account.settings;
     let mut session = open_session(account, password, timeouts).await?;
     let sizes: HashMap<u32, u64> = session.list_all().await?.into_iter().collect();
-    let mut numbers: Vec<u32> = sizes.keys().copied().collect();
-    numbers.sort_unstable();
-    let (on_server, _) = name_messages(&mut session, &numbers, settings).await?;
+    let stored = {
+        let store = Arc::clone(&store);
+        let account_id = account.id;
+        tokio::task::spawn_blocking(move || store.stored_uidls(account_id)).await??
+    };
+    let (on_server, _) = name_messages(&mut session, &sizes, settings, &stored).await?;
     let Some(number) = on_server
         .iter()
         .find(|(_, id)| id.as_deref() == Some(uidl))
@@ -496,5 +558,19 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body_lines;
+
+    #[test]
+    fn body_lines_count_what_follows_the_headers() {
+        assert_eq!(body_lines(b"Subject: x\r\n\r\n"), 0);
+        assert_eq!(body_lines(b"Subject: x\r\n\r\none\r\ntwo\r\n"), 2);
+        assert_eq!(body_lines(b"Subject: x\r\n\r\none\r\nno end"), 2);
+        assert_eq!(body_lines(b"Subject: x\n\nbare lf\n"), 1);
+        assert_eq!(body_lines(b"Subject: no blank line\r\n"), 0);
     }
 }

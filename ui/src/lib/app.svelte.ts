@@ -71,7 +71,8 @@ export async function submitPassword(password: string): Promise<void> {
   const saved = await saveAccount(id, settings, { pop3: password, smtp: "" });
   upsertAccount(saved);
   app.passwordPrompt = null;
-  await getMail();
+  // Not awaited: if this password is refused too, the next prompt must be usable at once.
+  void getMail();
 }
 
 export function dismissPasswordPrompt(): void {

@@ -138,13 +138,22 @@ impl Pop3Session {
     }
 
     /// (message number, unique id) for every message, from UIDL (RFC 1939 §7); `None` when
-    /// the server refuses UIDL (it is optional), leaving the session usable.
+    /// the server does not have UIDL (it is optional), leaving the session usable. Only a plain
+    /// `-ERR` from a server whose CAPA does not list UIDL means that: a refusal with a response
+    /// code (`[SYS/TEMP]`, `[IN-USE]`, RFC 2449 §8) or from a server that lists UIDL is a
+    /// passing failure, and taking it for "no UIDL" would rename — and download again — every
+    /// message on the server.
     pub async fn uidl_all(&mut self) -> Result<Option<Vec<(u32, String)>>> {
         let mut client = self.take_idle("UIDL").await?;
+        let offered = client.has_capability([Capability::Uidl]);
         let reply = match tokio::time::timeout(self.timeouts.command, client.uidl(None)).await {
-            Ok(Err(error)) if matches!(error.kind(), async_pop::ErrorKind::ServerError(_)) => {
+            Ok(Err(error))
+                if !offered
+                    && matches!(error.kind(), async_pop::ErrorKind::ServerError(text)
+                        if !text.trim_start().starts_with('[')) =>
+            {
                 // `-ERR` is a whole reply: the conversation is still in step.
-                tracing::info!(host = %self.host, "POP3: the server refuses UIDL");
+                tracing::info!(host = %self.host, "POP3: the server has no UIDL");
                 self.client = Some(client);
                 return Ok(None);
             }
@@ -232,9 +241,18 @@ impl Pop3Session {
     /// The message's headers, the blank line and its first `lines` body lines, exactly as
     /// [`Self::retr`] would give them (RFC 1939 §7). `None` when the server refuses TOP (it is
     /// optional), leaving the session usable.
-    pub async fn top(&mut self, number: u32, lines: u32) -> Result<Option<Vec<u8>>> {
+    ///
+    /// The deadline scales with `size_hint` (the LIST size) as for RETR: a start of 40 lines can
+    /// be megabytes when the lines are long, and a fixed deadline would fail that message on
+    /// every check, so no later mail would arrive.
+    pub async fn top(
+        &mut self,
+        number: u32,
+        lines: u32,
+        size_hint: u64,
+    ) -> Result<Option<Vec<u8>>> {
         let mut client = self.take_idle("TOP").await?;
-        let limit = self.timeouts.command;
+        let limit = self.timeouts.retr(size_hint);
         match tokio::time::timeout(limit, client.top(number as usize, lines as usize)).await {
             Ok(Ok(message)) => {
                 self.client = Some(client);

@@ -267,22 +267,41 @@ impl Store {
         })
     }
 
-    /// Indexes up to `limit` messages that are not in the search index yet, in one
-    /// transaction; returns how many. The engine calls it in the background until it returns 0.
-    pub fn index_pending(&self, limit: u32) -> Result<usize> {
+    /// Indexes messages that are not in the search index yet, in one transaction: up to
+    /// `limit` of them and about `max_bytes` of raw mail (at least one message), so a backlog
+    /// of large messages neither fills memory nor holds the writer long. Returns how many.
+    pub fn index_pending(&self, limit: u32, max_bytes: usize) -> Result<usize> {
         self.write(|tx| {
-            let pending: Vec<(i64, i64, Vec<u8>)> = tx
+            let candidates: Vec<(i64, i64, i64)> = tx
                 .prepare_cached(
-                    "SELECT m.id, m.sort_date, r.raw FROM messages m
+                    "SELECT m.id, m.sort_date, length(r.raw) FROM messages m
                      JOIN message_raw r ON r.message_id = m.id
                      WHERE m.search_key IS NULL ORDER BY m.id LIMIT ?1",
                 )?
                 .query_map([limit], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
                 .collect::<rusqlite::Result<_>>()?;
-            for (id, sort_date, raw) in &pending {
-                index_one(tx, *id, *sort_date, &crate::mime::search_text(raw))?;
+            let mut budget = max_bytes;
+            let mut indexed = 0;
+            for (id, sort_date, length) in candidates {
+                let length = usize::try_from(length).unwrap_or(usize::MAX);
+                if indexed > 0 && length > budget {
+                    break;
+                }
+                budget = budget.saturating_sub(length);
+                let raw: Vec<u8> = tx
+                    .prepare_cached("SELECT raw FROM message_raw WHERE message_id = ?1")?
+                    .query_row([id], |row| row.get(0))?;
+                // A message the parser cannot cope with is indexed as empty rather than
+                // keeping every message after it from ever becoming searchable.
+                let search = std::panic::catch_unwind(|| crate::mime::search_text(&raw))
+                    .unwrap_or_else(|_| {
+                        tracing::warn!(message = id, "search: this message could not be indexed");
+                        crate::mime::SearchText::default()
+                    });
+                index_one(tx, id, sort_date, &search)?;
+                indexed += 1;
             }
-            Ok(pending.len())
+            Ok(indexed)
         })
     }
 

@@ -8,7 +8,7 @@ mod messages;
 mod migrations;
 mod settings;
 
-pub use messages::{MessageSummary, NewMessage};
+pub use messages::{MessageSummary, NewMessage, UidlState};
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -286,8 +286,8 @@ mod tests {
         }
         let store = Store::open(&path).unwrap();
         assert!(!store.fully_indexed().unwrap());
-        assert_eq!(store.index_pending(100).unwrap(), 1);
-        assert_eq!(store.index_pending(100).unwrap(), 0);
+        assert_eq!(store.index_pending(100, 1 << 20).unwrap(), 1);
+        assert_eq!(store.index_pending(100, 1 << 20).unwrap(), 0);
         assert!(store.fully_indexed().unwrap());
         let found = store.search("चिट्ठी", 10).unwrap();
         assert_eq!(found.len(), 1);

@@ -308,6 +308,33 @@ async fn sasl_login_when_plain_is_not_offered() {
     server.await.unwrap();
 }
 
+/// A temporary refusal of UIDL by a server that has it is an error, not "no UIDL": naming the
+/// messages another way would download every one of them again.
+#[tokio::test]
+async fn a_temporary_uidl_refusal_is_an_error_not_a_missing_uidl() {
+    let (port, server) = serve(|mut peer| async move {
+        greeting_and_capa(&mut peer, "+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n").await;
+        peer.expect("USER asha").await;
+        peer.send("+OK\r\n").await;
+        peer.expect("PASS pw").await;
+        peer.send("+OK\r\n").await;
+        peer.expect("UIDL").await;
+        peer.send("-ERR [SYS/TEMP] index busy, try later\r\n").await;
+        peer
+    })
+    .await;
+    let tls = client_config(None).unwrap();
+    let settings = settings(port, Security::PlaintextDangerous);
+    let mut session = Pop3Session::connect(&settings, tls, relaxed())
+        .await
+        .unwrap();
+    session.login("asha", "pw").await.unwrap();
+    let error = session.uidl_all().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.message());
+    drop(session);
+    server.await.unwrap();
+}
+
 /// RFC 2195: CRAM-MD5 when the server offers it but not PLAIN — before LOGIN and USER, since
 /// it keeps the password off the wire (the RFC's own example exchange).
 #[tokio::test]
