@@ -15,6 +15,8 @@ const COMMANDS: &[&str] = &[
     "get_raw_message",
     "download_whole_message",
     "delete_message",
+    "get_outbox",
+    "send_outbox_now",
 ];
 
 fn main() {

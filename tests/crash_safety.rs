@@ -60,7 +60,7 @@ fn stored(data_dir: &Path) -> Vec<Vec<u8>> {
     runtime.block_on(async {
         let engine = Engine::open(data_dir, PasswordStorage::MemoryOnly).expect("the store opens");
         let list = engine
-            .list_messages(None, 0, 100_000)
+            .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 100_000)
             .await
             .expect("the list reads");
         let mut raws = Vec::new();

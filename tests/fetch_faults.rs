@@ -78,7 +78,10 @@ async fn fetch_with_fault_offering(
     let elapsed = started.elapsed();
     // The first message was committed before the fault and must survive; the second must not
     // exist even partially.
-    let stored = engine.list_messages(None, 0, 10).await.unwrap();
+    let stored = engine
+        .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(stored[0].subject, "fake 1");
     let raw = engine.raw_message(stored[0].id).await.unwrap();
@@ -127,7 +130,7 @@ async fn an_interrupted_fetch_resumes_without_duplicates() {
         "only the two not stored before"
     );
     let mut subjects: Vec<String> = engine
-        .list_messages(None, 0, 10)
+        .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
         .await
         .unwrap()
         .into_iter()
@@ -146,7 +149,14 @@ async fn a_disconnect_between_dele_and_quit_is_repaired_next_time() {
     let (engine, account) = engine_for(server.port, dir.path()).await;
     let error = engine.fetch(account, &|_| {}).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Network, "{}", error.chain());
-    assert_eq!(engine.list_messages(None, 0, 10).await.unwrap().len(), 3);
+    assert_eq!(
+        engine
+            .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
     assert_eq!(server.remaining(), 3, "a dropped session must not delete");
 
     server.set_fault(Fault::None);
@@ -154,7 +164,14 @@ async fn a_disconnect_between_dele_and_quit_is_repaired_next_time() {
     assert_eq!(fetched.new_messages.len(), 0);
     assert_eq!(fetched.deleted_on_server, 3);
     assert_eq!(server.remaining(), 0);
-    assert_eq!(engine.list_messages(None, 0, 10).await.unwrap().len(), 3);
+    assert_eq!(
+        engine
+            .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 /// A reply line without an end must become an error within the deadline, not a memory leak.
@@ -168,7 +185,11 @@ async fn an_endless_reply_line_is_an_error_not_a_hang() {
     // Lines are capped at 64 KiB (async-pop's reader), so this fails long before the deadline.
     assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(engine.list_messages(None, 0, 10).await.unwrap().is_empty());
+    assert!(engine
+        .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// Cancel while the server is in the middle of sending a message: the fetch ends at once, keeps
@@ -268,7 +289,10 @@ async fn pipelined_delete_mode_deletes_each_message_after_its_commit() {
     assert_eq!(fetched.new_messages.len(), 150);
     assert_eq!(fetched.deleted_on_server, 150);
     assert_eq!(server.remaining(), 0);
-    let stored = engine.list_messages(None, 0, 200).await.unwrap();
+    let stored = engine
+        .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 200)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 150);
     for summary in stored.iter().take(5) {
         let raw = engine.raw_message(summary.id).await.unwrap();
@@ -294,5 +318,12 @@ async fn pipelined_disconnect_between_dele_and_quit_is_repaired_next_time() {
     assert_eq!(fetched.new_messages.len(), 0);
     assert_eq!(fetched.deleted_on_server, 3);
     assert_eq!(server.remaining(), 0);
-    assert_eq!(engine.list_messages(None, 0, 10).await.unwrap().len(), 3);
+    assert_eq!(
+        engine
+            .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }

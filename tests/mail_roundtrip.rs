@@ -93,7 +93,12 @@ async fn keep_mode_leaves_the_maildrop_and_fetches_once() {
     );
     assert_eq!(
         engine
-            .list_messages(Some(account.id), 0, 100)
+            .list_messages(
+                dakiya_engine::store::Folder::Inbox,
+                Some(account.id),
+                0,
+                100
+            )
             .await
             .unwrap()
             .len(),
@@ -123,7 +128,12 @@ async fn delete_mode_empties_the_maildrop_after_storing() {
     );
     let listed = user
         .engine
-        .list_messages(Some(account.id), 0, 100)
+        .list_messages(
+            dakiya_engine::store::Folder::Inbox,
+            Some(account.id),
+            0,
+            100,
+        )
         .await
         .unwrap();
     assert_eq!(listed.len(), 4);
@@ -156,7 +166,7 @@ async fn five_hundred_messages_fetch_completely() {
     assert_eq!(*last_progress.lock().unwrap(), Some((500, 500)));
     assert_eq!(
         user.engine
-            .list_messages(None, 0, 1000)
+            .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 1000)
             .await
             .unwrap()
             .len(),
@@ -195,7 +205,11 @@ async fn wrong_password_is_an_auth_error_and_stores_nothing() {
 
     let error = engine.fetch(account.id, NO_PROGRESS).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Auth, "{}", error.chain());
-    assert!(engine.list_messages(None, 0, 10).await.unwrap().is_empty());
+    assert!(engine
+        .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(user.mailbox.messages().len(), 1);
 
     let report = engine

@@ -33,7 +33,7 @@ fn message(subject: &str, body_lines: usize) -> Vec<u8> {
 
 async fn stored_by_subject(engine: &Engine, subject: &str) -> dakiya_engine::MessageSummary {
     engine
-        .list_messages(None, 0, 100)
+        .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 100)
         .await
         .unwrap()
         .into_iter()
@@ -174,7 +174,11 @@ async fn deleting_here_deletes_on_the_server_at_the_next_check_when_asked() {
 
         let unwanted = stored_by_subject(&user.engine, "throw me away").await;
         user.engine.delete_message(unwanted.id).await.unwrap();
-        let listed = user.engine.list_messages(None, 0, 10).await.unwrap();
+        let listed = user
+            .engine
+            .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
+            .await
+            .unwrap();
         assert_eq!(listed.len(), 1, "a deleted message leaves the list");
         assert_eq!(
             user.engine.raw_message(unwanted.id).await.unwrap(),
@@ -250,7 +254,11 @@ async fn scripted_engine(
 
 async fn all_raw(engine: &Engine) -> Vec<Vec<u8>> {
     let mut raws = Vec::new();
-    for summary in engine.list_messages(None, 0, 100).await.unwrap() {
+    for summary in engine
+        .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 100)
+        .await
+        .unwrap()
+    {
         raws.push(engine.raw_message(summary.id).await.unwrap());
     }
     raws.sort();
@@ -297,7 +305,11 @@ async fn without_uidl_and_top_only_delete_mode_works_and_the_rest_is_refused_cle
     ] {
         assert!(error.message().contains(option), "{}", error.message());
     }
-    assert!(engine.list_messages(None, 0, 10).await.unwrap().is_empty());
+    assert!(engine
+        .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(server.remaining(), 3, "nothing touched");
 }
 
@@ -432,5 +444,12 @@ async fn a_server_that_loses_uidl_is_refused_rather_than_downloaded_again() {
     let error = engine.fetch(account, &|_| {}).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
     assert!(error.message().contains("UIDL"), "{}", error.message());
-    assert_eq!(engine.list_messages(None, 0, 10).await.unwrap().len(), 3);
+    assert_eq!(
+        engine
+            .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }

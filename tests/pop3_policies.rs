@@ -50,7 +50,11 @@ async fn keep_at_most_n_days_deletes_only_what_is_older() {
     assert_eq!(left.len(), 1);
     assert!(String::from_utf8_lossy(&left[0]).contains("Subject: fresh"));
     assert_eq!(
-        user.engine.list_messages(None, 0, 10).await.unwrap().len(),
+        user.engine
+            .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
+            .await
+            .unwrap()
+            .len(),
         3,
         "local copies stay"
     );
@@ -114,7 +118,7 @@ async fn no_interval_means_no_scheduled_checks() {
     scheduler.abort();
     assert!(user
         .engine
-        .list_messages(None, 0, 10)
+        .list_messages(dakiya_engine::store::Folder::Inbox, None, 0, 10)
         .await
         .unwrap()
         .is_empty());

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use dakiya_engine::{
-    AccountSettings, Engine, ErrorKind, ErrorReason, OutgoingMessage, PasswordStorage, Passwords,
-    Pop3Mode, Security, ServerSettings,
+    AccountSettings, Engine, ErrorInfo, ErrorKind, ErrorReason, OutgoingMessage, PasswordStorage,
+    Passwords, Pop3Mode, Security, SendOutcome, ServerSettings,
 };
 use dakiya_tests::fake_smtp::{FakeSmtp, SmtpBehaviour};
 
@@ -33,10 +33,7 @@ fn settings(port: u16, security: Security) -> AccountSettings {
     }
 }
 
-async fn send_to(
-    behaviour: SmtpBehaviour,
-    security: Security,
-) -> (dakiya_engine::Error, FakeSmtp, Duration) {
+async fn send_to(behaviour: SmtpBehaviour, security: Security) -> (ErrorInfo, FakeSmtp, Duration) {
     let server = FakeSmtp::start(behaviour).await;
     let dir = tempfile::tempdir().unwrap();
     let mut engine = Engine::open(dir.path(), PasswordStorage::MemoryOnly).unwrap();
@@ -56,19 +53,29 @@ async fn send_to(
         ..OutgoingMessage::default()
     };
     let started = Instant::now();
-    let error = engine.send(account.id, message).await.unwrap_err();
-    (error, server, started.elapsed())
+    let report = engine.send(account.id, message).await.unwrap();
+    let elapsed = started.elapsed();
+    let error = match report.outcome {
+        SendOutcome::Sent => panic!("the faulty server accepted the message"),
+        SendOutcome::WillRetry { error, .. } | SendOutcome::Held { error } => error,
+    };
+    assert_eq!(
+        engine.outbox().await.unwrap().len(),
+        1,
+        "a message the server did not accept stays in the outbox"
+    );
+    (error, server, elapsed)
 }
 
 #[tokio::test]
 async fn a_server_without_starttls_is_refused_before_any_credential() {
     let (error, server, _) = send_to(SmtpBehaviour::NoStartTls, Security::StartTls).await;
-    assert_eq!(error.kind(), ErrorKind::Tls, "{}", error.chain());
+    assert_eq!(error.kind, ErrorKind::Tls, "{}", error.message);
     assert_eq!(
-        error.reason(),
+        error.reason.as_ref(),
         Some(&ErrorReason::StartTlsNotOffered),
         "{}",
-        error.chain()
+        error.message
     );
     let received = server.received();
     assert!(
@@ -86,19 +93,15 @@ async fn a_stalled_server_times_out() {
         Security::PlaintextDangerous,
     )
     .await;
-    assert_eq!(error.kind(), ErrorKind::Timeout, "{}", error.chain());
+    assert_eq!(error.kind, ErrorKind::Timeout, "{}", error.message);
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
 
 #[tokio::test]
 async fn a_refused_recipient_names_the_server_reason() {
     let (error, _, _) = send_to(SmtpBehaviour::RefuseRecipient, Security::PlaintextDangerous).await;
-    assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
-    assert!(
-        error.message().contains("no such user"),
-        "{}",
-        error.message()
-    );
+    assert_eq!(error.kind, ErrorKind::Protocol, "{}", error.message);
+    assert!(error.message.contains("no such user"), "{}", error.message);
 }
 
 #[tokio::test]
@@ -108,7 +111,7 @@ async fn refused_credentials_are_an_auth_error() {
         Security::PlaintextDangerous,
     )
     .await;
-    assert_eq!(error.kind(), ErrorKind::Auth, "{}", error.chain());
+    assert_eq!(error.kind, ErrorKind::Auth, "{}", error.message);
 }
 
 /// lettre reports a connection closed mid-reply as an "incomplete response", the same kind it
@@ -117,11 +120,11 @@ async fn refused_credentials_are_an_auth_error() {
 async fn a_hang_up_in_data_fails_promptly() {
     let (error, _, elapsed) =
         send_to(SmtpBehaviour::HangUpInData, Security::PlaintextDangerous).await;
-    assert_eq!(error.kind(), ErrorKind::Protocol, "{}", error.chain());
+    assert_eq!(error.kind, ErrorKind::Protocol, "{}", error.message);
     assert!(
-        error.message().contains("incomplete response"),
+        error.message.contains("incomplete response"),
         "{}",
-        error.message()
+        error.message
     );
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }

@@ -18,6 +18,8 @@ pub const FETCH_PROGRESS: &str = "fetch-progress";
 pub const FETCH_FAILED: &str = "fetch-failed";
 /// Payload: `FetchReport`. A fetch ended without error (new mail or not, or cancelled).
 pub const FETCH_FINISHED: &str = "fetch-finished";
+/// No payload. A message entered or left the outbox, or an attempt to send one failed.
+pub const OUTBOX_CHANGED: &str = "outbox-changed";
 
 /// Forwards the engine's events to the windows until the engine goes away.
 pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
@@ -32,12 +34,13 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
             }
             Ok(EngineEvent::FetchFailed(failure)) => app.emit(FETCH_FAILED, failure),
             Ok(EngineEvent::FetchFinished(report)) => app.emit(FETCH_FINISHED, report),
+            Ok(EngineEvent::OutboxChanged) => app.emit(OUTBOX_CHANGED, ()),
             // Only progress is plentiful enough to be dropped; the next one replaces it.
             Err(RecvError::Lagged(_)) => Ok(()),
             Err(RecvError::Closed) => return,
         };
         if let Err(error) = sent {
-            tracing::warn!("could not tell the window about a fetch: {error}");
+            tracing::warn!("could not tell the window about an engine event: {error}");
         }
     }
 }

@@ -47,6 +47,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::get_raw_message,
         commands::download_whole_message,
         commands::delete_message,
+        commands::get_outbox,
+        commands::send_outbox_now,
     ])
 }
 

@@ -132,7 +132,7 @@ fn list_messages_of_an_empty_store() {
     let list = invoke(
         &window,
         "list_messages",
-        json!({ "accountId": null, "offset": 0, "limit": 50 }),
+        json!({ "folder": "inbox", "accountId": null, "offset": 0, "limit": 50 }),
     );
     assert_eq!(list.expect("listed"), json!([]));
 }
@@ -247,6 +247,8 @@ fn export_bindings() {
         dakiya_engine::OutgoingMessage::export_all(&config),
         dakiya_engine::Passwords::export_all(&config),
         dakiya_engine::ErrorInfo::export_all(&config),
+        dakiya_engine::store::OutboxItem::export_all(&config),
+        dakiya_engine::store::Folder::export_all(&config),
     ];
     for result in results {
         result.expect("bindings are written");

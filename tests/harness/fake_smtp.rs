@@ -20,11 +20,19 @@ pub enum SmtpBehaviour {
     RefuseCredentials,
     /// Answers DATA with 354, reads a little, then closes the connection.
     HangUpInData,
+    /// Accepts everything and keeps each message it was given.
+    Accept,
+    /// Reads the whole message, then answers 451: try again later.
+    TempFailData,
+    /// Answers DATA with 354, then reads and never answers.
+    StallInData,
 }
 
 pub struct FakeSmtp {
     pub port: u16,
     received: Arc<Mutex<Vec<String>>>,
+    behaviour: Arc<Mutex<SmtpBehaviour>>,
+    messages: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl FakeSmtp {
@@ -32,16 +40,39 @@ impl FakeSmtp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("address").port();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&received);
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let behaviour = Arc::new(Mutex::new(behaviour));
+        let (log, kept, current) = (
+            Arc::clone(&received),
+            Arc::clone(&messages),
+            Arc::clone(&behaviour),
+        );
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let log = Arc::clone(&log);
+                let kept = Arc::clone(&kept);
+                let behaviour = *current.lock().expect("behaviour");
                 tokio::spawn(async move {
-                    let _ = serve(stream, behaviour, log).await;
+                    let _ = serve(stream, behaviour, log, kept).await;
                 });
             }
         });
-        FakeSmtp { port, received }
+        FakeSmtp {
+            port,
+            received,
+            behaviour,
+            messages,
+        }
+    }
+
+    /// How the next connections behave.
+    pub fn set_behaviour(&self, behaviour: SmtpBehaviour) {
+        *self.behaviour.lock().expect("behaviour") = behaviour;
+    }
+
+    /// Every message accepted (behaviour `Accept`), as sent (dot-unstuffed, CRLF).
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        self.messages.lock().expect("messages").clone()
     }
 
     /// Every command line received, in order.
@@ -54,6 +85,7 @@ async fn serve(
     stream: tokio::net::TcpStream,
     behaviour: SmtpBehaviour,
     log: Arc<Mutex<Vec<String>>>,
+    kept: Arc<Mutex<Vec<Vec<u8>>>>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -87,7 +119,33 @@ async fn serve(
                 let _ = lines.next_line().await;
                 return Ok(());
             }
-            ("DATA", _) => b"354 End data with <CR><LF>.<CR><LF>\r\n",
+            ("DATA", _) => {
+                write
+                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    .await?;
+                let mut message = Vec::new();
+                while let Some(line) = lines.next_line().await? {
+                    if line == "." {
+                        break;
+                    }
+                    let line = line.strip_prefix('.').unwrap_or(&line);
+                    message.extend_from_slice(line.as_bytes());
+                    message.extend_from_slice(b"\r\n");
+                }
+                match behaviour {
+                    SmtpBehaviour::StallInData => {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        return Ok(());
+                    }
+                    SmtpBehaviour::TempFailData => {
+                        b"451 4.3.0 Mailbox temporarily unavailable, try again later\r\n"
+                    }
+                    _ => {
+                        kept.lock().expect("messages").push(message);
+                        b"250 2.0.0 Ok: queued\r\n"
+                    }
+                }
+            }
             ("QUIT", _) => {
                 write.write_all(b"221 2.0.0 Bye\r\n").await?;
                 return Ok(());

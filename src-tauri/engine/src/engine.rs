@@ -76,6 +76,27 @@ pub struct ConnectionReport {
 pub struct SendReport {
     /// The Message-ID header's value, without angle brackets.
     pub message_id: String,
+    pub outcome: SendOutcome,
+}
+
+/// What became of a message handed to the server. It is in the outbox (durable) before any of
+/// these is decided, so none of them loses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum SendOutcome {
+    /// The server accepted it; its exact bytes are under Sent.
+    Sent,
+    /// A passing failure (network, timeout, 4xx): tried again automatically at `retry_at`.
+    #[serde(rename_all = "camelCase")]
+    WillRetry {
+        #[cfg_attr(feature = "bindings", ts(type = "number"))]
+        retry_at: i64,
+        error: ErrorInfo,
+    },
+    /// Refused for good (5xx) or the account needs the user (password, settings): it waits
+    /// in the outbox for "Send now".
+    Held { error: ErrorInfo },
 }
 
 /// Everything the message view shows.
@@ -105,6 +126,8 @@ pub struct Engine {
     /// How long a "minute" of the check interval lasts (shorter in tests).
     scheduler_minute: std::time::Duration,
     indexer: Arc<crate::indexer::Indexer>,
+    /// One sender at a time: a message is never handed to the server by two tasks at once.
+    send_lock: tokio::sync::Mutex<()>,
 }
 
 /// Events kept for a slow listener before the oldest are dropped (progress is the bulk).
@@ -142,6 +165,7 @@ impl Engine {
             cancels: Mutex::new(HashMap::new()),
             scheduler_minute: std::time::Duration::from_secs(60),
             indexer,
+            send_lock: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -294,14 +318,126 @@ impl Engine {
         })
     }
 
+    /// Sends a message: builds it, writes it to the outbox (durable from here on), and hands it
+    /// to the server at once. An error means nothing was queued (the message could not be
+    /// built); every failure after queueing is an outcome, and the message stays in the outbox.
     pub async fn send(&self, account_id: i64, outgoing: OutgoingMessage) -> Result<SendReport> {
         let account = self.account(account_id).await?;
-        let password = self.passwords.get(account_id, Server::Smtp)?;
         let built = mime::build_message(&account.settings, &outgoing)?;
-        crate::smtp::submit(&account.settings, &password, &built, self.smtp_timeout).await?;
+        let _sending = self.send_lock.lock().await;
+        let built = Arc::new(built);
+        let outbox_id = {
+            let built = Arc::clone(&built);
+            self.blocking(move |store| {
+                store.queue_outgoing(&crate::store::NewOutgoing {
+                    account_id,
+                    message_id: &built.message_id,
+                    raw: &built.raw,
+                    envelope_from: &built.envelope_from,
+                    envelope_to: &built.envelope_to,
+                    bcc: &built.bcc,
+                    subject: &built.subject,
+                    to_display: &built.to_display,
+                })
+            })
+            .await?
+        };
+        self.emit(EngineEvent::OutboxChanged);
+        let queued = crate::store::QueuedMessage {
+            id: outbox_id,
+            account_id,
+            message_id: built.message_id.clone(),
+            raw: built.raw.clone(),
+            envelope_from: built.envelope_from.clone(),
+            envelope_to: built.envelope_to.clone(),
+            attempts: 0,
+        };
+        let outcome = self.attempt(&account, queued).await?;
         Ok(SendReport {
-            message_id: built.message_id,
+            message_id: built.message_id.clone(),
+            outcome,
         })
+    }
+
+    /// Sends what is due in the outbox (every message, held ones too, when `everything`: the
+    /// user's "Send now"). One flush at a time, so no message is ever handed over twice at once.
+    pub async fn flush_outbox(&self, everything: bool) -> Result<Vec<SendReport>> {
+        let _sending = self.send_lock.lock().await;
+        let now = crate::store::now_unix();
+        let due = self
+            .blocking(move |store| store.due_outgoing(now, everything))
+            .await?;
+        let mut reports = Vec::with_capacity(due.len());
+        for queued in due {
+            let account = self.account(queued.account_id).await?;
+            let message_id = queued.message_id.clone();
+            let outcome = self.attempt(&account, queued).await?;
+            reports.push(SendReport {
+                message_id,
+                outcome,
+            });
+        }
+        Ok(reports)
+    }
+
+    pub async fn outbox(&self) -> Result<Vec<crate::store::OutboxItem>> {
+        self.blocking(|store| store.outbox()).await
+    }
+
+    /// One attempt for one queued message; the outcome is recorded before it is returned.
+    async fn attempt(
+        &self,
+        account: &Account,
+        queued: crate::store::QueuedMessage,
+    ) -> Result<SendOutcome> {
+        let submitted = match self.passwords.get(account.id, Server::Smtp) {
+            Ok(password) => {
+                crate::smtp::submit(
+                    &account.settings,
+                    &password,
+                    &queued.envelope_from,
+                    &queued.envelope_to,
+                    &queued.raw,
+                    self.smtp_timeout,
+                )
+                .await
+            }
+            Err(error) => Err(error),
+        };
+        let outbox_id = queued.id;
+        let outcome = match submitted {
+            Ok(()) => {
+                let raw = queued.raw;
+                self.blocking(move |store| {
+                    let envelope = mime::envelope(&raw);
+                    store.mark_sent(outbox_id, &envelope)
+                })
+                .await?;
+                self.indexer.kick();
+                SendOutcome::Sent
+            }
+            Err(error) => {
+                let info = ErrorInfo::from(&error);
+                tracing::info!(outbox_id, error = %error.chain(), "SMTP: not sent yet");
+                let retry_at = error
+                    .is_transient()
+                    .then(|| crate::store::now_unix() + retry_delay(queued.attempts + 1));
+                let recorded = info.clone();
+                self.blocking(move |store| {
+                    store.mark_attempt_failed(outbox_id, &recorded, retry_at)
+                })
+                .await?;
+                match retry_at {
+                    Some(retry_at) => SendOutcome::WillRetry {
+                        retry_at,
+                        error: info,
+                    },
+                    None => SendOutcome::Held { error: info },
+                }
+            }
+        };
+        self.emit(EngineEvent::OutboxChanged);
+        Ok(outcome)
     }
 
     fn fetch_lock(&self, account_id: i64) -> Arc<tokio::sync::Mutex<()>> {
@@ -393,6 +529,15 @@ impl Engine {
         let mut next_check: HashMap<i64, tokio::time::Instant> = HashMap::new();
         let tick = (self.scheduler_minute / 6).max(std::time::Duration::from_millis(10));
         loop {
+            // The outbox: what a crash, an outage or a 4xx left behind goes out when due.
+            if self.send_lock.try_lock().is_ok() {
+                let engine = Arc::clone(&self);
+                tokio::spawn(async move {
+                    if let Err(error) = engine.flush_outbox(false).await {
+                        tracing::warn!(error = %error.chain(), "outbox: flush failed");
+                    }
+                });
+            }
             let now = tokio::time::Instant::now();
             let accounts = self.accounts().await.unwrap_or_default();
             next_check.retain(|id, _| accounts.iter().any(|account| account.id == *id));
@@ -418,11 +563,12 @@ impl Engine {
 
     pub async fn list_messages(
         &self,
+        folder: crate::store::Folder,
         account_id: Option<i64>,
         offset: u32,
         limit: u32,
     ) -> Result<Vec<MessageSummary>> {
-        self.blocking(move |store| store.list_messages(account_id, offset, limit))
+        self.blocking(move |store| store.list_messages(folder, account_id, offset, limit))
             .await
     }
 
@@ -517,6 +663,18 @@ fn normalised(mut settings: AccountSettings) -> AccountSettings {
         *text = text.trim().to_owned();
     }
     settings
+}
+
+/// Seconds until the next automatic attempt after `attempts` failed ones: soon at first (a
+/// blip), then backing off to half an hour, so a long outage costs the server little.
+fn retry_delay(attempts: u32) -> i64 {
+    match attempts {
+        0 | 1 => 60,
+        2 => 120,
+        3 => 300,
+        4 => 600,
+        _ => 1800,
+    }
 }
 
 /// `interval` ± 10 %, from the clock's nanoseconds: spread, not secret.

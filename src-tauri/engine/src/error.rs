@@ -74,6 +74,9 @@ pub enum ErrorReason {
     NoUniqueIds,
     /// The message is no longer on the POP3 server, so it cannot be downloaded whole.
     GoneFromServer,
+    /// The SMTP server refused the message for good (5yz): it stays in the outbox until the
+    /// user changes something and sends it again.
+    MessageRefused,
 }
 
 /// The engine's error: a kind, a sentence-sized message in English for logs and the CLI,

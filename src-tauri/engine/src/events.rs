@@ -21,6 +21,8 @@ pub enum EngineEvent {
     FetchFinished(FetchReport),
     /// A fetch failed; nothing it had not committed was deleted.
     FetchFailed(FetchFailure),
+    /// A message entered or left the outbox, or an attempt to send one failed.
+    OutboxChanged,
 }
 
 /// Payload of a failed fetch, for the UI.

@@ -1,5 +1,6 @@
 //! Sending, fetching, listing and reading mail.
 
+use dakiya_engine::store::{Folder, OutboxItem};
 use dakiya_engine::{
     FetchProgress, FetchReport, MessageDetail, MessageSummary, OutgoingMessage, SendReport,
 };
@@ -16,6 +17,18 @@ pub async fn send_message(
     message: OutgoingMessage,
 ) -> Result<SendReport, IpcError> {
     shell.engine()?.send(account_id, message).await.map_err(ipc)
+}
+
+/// What waits in the outbox, oldest first.
+#[tauri::command]
+pub async fn get_outbox(shell: State<'_, Shell>) -> Result<Vec<OutboxItem>, IpcError> {
+    shell.engine()?.outbox().await.map_err(ipc)
+}
+
+/// "Send now": every message in the outbox, held ones too, goes to its server at once.
+#[tauri::command]
+pub async fn send_outbox_now(shell: State<'_, Shell>) -> Result<Vec<SendReport>, IpcError> {
+    shell.engine()?.flush_outbox(true).await.map_err(ipc)
 }
 
 /// Downloads new mail, streaming "n of N" to `on_progress`. New mail is announced to every
@@ -48,13 +61,14 @@ pub fn cancel_fetch(shell: State<'_, Shell>, account_id: i64) -> Result<(), IpcE
 #[tauri::command]
 pub async fn list_messages(
     shell: State<'_, Shell>,
+    folder: Folder,
     account_id: Option<i64>,
     offset: u32,
     limit: u32,
 ) -> Result<Vec<MessageSummary>, IpcError> {
     shell
         .engine()?
-        .list_messages(account_id, offset, limit.min(1000))
+        .list_messages(folder, account_id, offset, limit.min(1000))
         .await
         .map_err(ipc)
 }

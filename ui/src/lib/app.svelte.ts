@@ -9,6 +9,8 @@ import {
   onFetchFinished,
   onFetchProgress,
   onMailArrived,
+  onOutboxChanged,
+  getOutbox,
   saveAccount,
   setLanguage as saveLanguage,
   type Account,
@@ -18,7 +20,7 @@ import {
   type Language,
 } from "./ipc";
 
-export type View = "inbox" | "settings" | "compose";
+export type View = "inbox" | "outbox" | "sent" | "settings" | "compose";
 
 export type Banner = { context: MessageKey; params?: Params; error: IpcError };
 
@@ -38,6 +40,10 @@ export const app = $state({
   banner: null as Banner | null,
   /** Bumped whenever the inbox must reload (new mail arrived). */
   inboxGeneration: 0,
+  /** Messages waiting in the outbox (the Outbox view keeps the list itself). */
+  outboxCount: 0,
+  /** Bumped whenever the outbox changed. */
+  outboxGeneration: 0,
   /** A POP3 server refused the password (or none is known): ask for it. */
   passwordPrompt: null as { accountId: number; error: IpcError } | null,
 });
@@ -184,6 +190,11 @@ export async function start(): Promise<void> {
   void onMailArrived(() => {
     app.inboxGeneration += 1;
   });
+  void onOutboxChanged(() => {
+    app.outboxGeneration += 1;
+    void refreshOutboxCount();
+  });
+  void refreshOutboxCount();
   // Scheduled checks run in the background; show their progress and failures too. The UI's
   // own fetches report through their command instead.
   void onFetchProgress((progress) => {
@@ -214,12 +225,21 @@ export async function start(): Promise<void> {
   if (accounts().length > 0) await getMail();
 }
 
+export async function refreshOutboxCount(): Promise<void> {
+  try {
+    app.outboxCount = (await getOutbox()).length;
+  } catch {
+    // The count is a hint; the Outbox view reports errors itself.
+  }
+}
+
 /** The message being written; kept here so switching views does not lose it. */
-export const draft = $state({ accountId: null as number | null, to: "", cc: "", subject: "", body: "" });
+export const draft = $state({ accountId: null as number | null, to: "", cc: "", bcc: "", subject: "", body: "" });
 
 export function clearDraft(): void {
   draft.to = "";
   draft.cc = "";
+  draft.bcc = "";
   draft.subject = "";
   draft.body = "";
 }

@@ -19,14 +19,26 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct OutgoingMessage {
     pub to: String,
     pub cc: String,
+    /// Recipients who receive the message without appearing in it: they are in the SMTP
+    /// envelope only, never in a header anyone receives.
+    #[serde(default)]
+    pub bcc: String,
     pub subject: String,
     pub body: String,
 }
 
 pub struct BuiltMessage {
-    pub message: Message,
+    /// The exact bytes that go to the server and, once accepted, to Sent.
+    pub raw: Vec<u8>,
     /// Without angle brackets.
     pub message_id: String,
+    pub envelope_from: String,
+    /// To, Cc and Bcc addresses: every RCPT TO.
+    pub envelope_to: Vec<String>,
+    pub bcc: Vec<String>,
+    pub subject: String,
+    /// The To and Cc addresses, for the Outbox list.
+    pub to_display: String,
 }
 
 /// A header value supplied by a user is one line: CR, LF and other controls never reach the
@@ -68,9 +80,35 @@ pub fn build_message(from: &AccountSettings, outgoing: &OutgoingMessage) -> Resu
     );
     let to = parse_addresses("To", &outgoing.to)?;
     let cc = parse_addresses("Cc", &outgoing.cc)?;
-    if to.iter().chain(cc.iter()).next().is_none() {
+    let bcc = parse_addresses("Bcc", &outgoing.bcc)?;
+    if to
+        .iter()
+        .chain(cc.iter())
+        .chain(bcc.iter())
+        .next()
+        .is_none()
+    {
         return Err(Error::new(ErrorKind::Parse, "the message has no recipient"));
     }
+    let envelope_from = sender.email.to_string();
+    let mut envelope_to: Vec<String> = Vec::new();
+    for mailbox in to.iter().chain(cc.iter()).chain(bcc.iter()) {
+        let address = mailbox.email.to_string();
+        if !envelope_to.contains(&address) {
+            envelope_to.push(address);
+        }
+    }
+    let bcc: Vec<String> = bcc
+        .iter()
+        .map(|mailbox| mailbox.email.to_string())
+        .collect();
+    let to_display = to
+        .iter()
+        .chain(cc.iter())
+        .map(|mailbox| mailbox.email.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let subject = one_line(&outgoing.subject);
     let domain = from
         .email
         .rsplit_once('@')
@@ -79,7 +117,7 @@ pub fn build_message(from: &AccountSettings, outgoing: &OutgoingMessage) -> Resu
 
     let mut builder = Message::builder()
         .from(sender)
-        .subject(one_line(&outgoing.subject))
+        .subject(subject.clone())
         .message_id(Some(format!("<{message_id}>")))
         .date_now()
         .user_agent(format!("Dakiya/{}", env!("CARGO_PKG_VERSION")));
@@ -99,9 +137,20 @@ pub fn build_message(from: &AccountSettings, outgoing: &OutgoingMessage) -> Resu
             )
             .with_source(error)
         })?;
+    // SMTP ends the data with CRLF "." CRLF, and that first CRLF ends the message's last line:
+    // what the server stores always ends in CRLF, so the bytes kept for Sent do too.
+    let mut raw = message.formatted();
+    if !raw.ends_with(b"\r\n") {
+        raw.extend_from_slice(b"\r\n");
+    }
     Ok(BuiltMessage {
-        message,
+        raw,
         message_id,
+        envelope_from,
+        envelope_to,
+        bcc,
+        subject,
+        to_display,
     })
 }
 
@@ -144,11 +193,12 @@ mod tests {
         let outgoing = OutgoingMessage {
             to: "रवि <ravi@example.org>, b@example.org".into(),
             cc: String::new(),
+            bcc: String::new(),
             subject: "नमस्ते दुनिया".into(),
             body: "पहली पंक्ति\n.dot line\n".into(),
         };
         let built = build_message(&account(), &outgoing).unwrap();
-        let wire = String::from_utf8(built.message.formatted()).unwrap();
+        let wire = String::from_utf8(built.raw.clone()).unwrap();
         assert!(wire.is_ascii(), "headers and body must be encoded: {wire}");
         assert!(wire.contains(&format!("Message-ID: <{}>", built.message_id)));
         assert!(wire.contains("\r\nDate: "));
@@ -164,17 +214,44 @@ mod tests {
         let outgoing = OutgoingMessage {
             to: "a@example.org\r\nBcc: evil@example.org".into(),
             cc: String::new(),
+            bcc: String::new(),
             subject: "hi\r\nX-Injected: yes".into(),
             body: String::new(),
         };
         match build_message(&account(), &outgoing) {
             Ok(built) => {
-                let wire = String::from_utf8(built.message.formatted()).unwrap();
+                let wire = String::from_utf8(built.raw.clone()).unwrap();
                 assert!(!wire.contains("\r\nX-Injected"));
                 assert!(!wire.contains("\r\nBcc:"));
             }
             Err(error) => assert_eq!(error.kind(), ErrorKind::Parse),
         }
+    }
+
+    /// Bcc recipients are in the envelope only: no header anyone receives names them.
+    #[test]
+    fn bcc_is_in_the_envelope_only() {
+        let outgoing = OutgoingMessage {
+            to: "ravi@example.org".into(),
+            cc: "meera@example.org".into(),
+            bcc: "Secret <secret@example.org>, ravi@example.org".into(),
+            subject: "s".into(),
+            body: "b".into(),
+        };
+        let built = build_message(&account(), &outgoing).unwrap();
+        let wire = String::from_utf8(built.raw.clone()).unwrap();
+        assert!(!wire.to_ascii_lowercase().contains("secret"), "{wire}");
+        assert!(!wire.contains("\r\nBcc:"));
+        assert_eq!(
+            built.envelope_to,
+            [
+                "ravi@example.org",
+                "meera@example.org",
+                "secret@example.org"
+            ]
+        );
+        assert_eq!(built.bcc, ["secret@example.org", "ravi@example.org"]);
+        assert_eq!(built.envelope_from, "asha@example.org");
     }
 
     #[test]

@@ -29,7 +29,14 @@ pub(super) async fn classify(server: &ServerSettings, error: SmtpError) -> Error
                 format!("{place} refused the user name or password: {error}"),
             );
         }
-        return Error::new(ErrorKind::Protocol, format!("{place} refused: {error}"));
+        // RFC 5321 §4.2.1: 4yz is a transient failure (try again later), 5yz a permanent one.
+        let reason = if error.is_transient() || (400..500).contains(&number) {
+            ErrorReason::ServerTemporaryFailure
+        } else {
+            ErrorReason::MessageRefused
+        };
+        return Error::new(ErrorKind::Protocol, format!("{place} refused: {error}"))
+            .with_reason(reason);
     }
     if has_certificate_error(&error) {
         return Error::new(

@@ -12,7 +12,6 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::account::{AccountSettings, Security, ServerSettings};
 use crate::error::{Error, ErrorKind, ErrorReason, Result};
-use crate::mime::BuiltMessage;
 use crate::tls::TrustedCertificate;
 
 /// Deadline for connecting and for each SMTP reply.
@@ -126,14 +125,35 @@ pub async fn check_login(
     within(server, conversation_deadline(timeout, 0), conversation).await
 }
 
-/// Submits one message to the account's SMTP server. Returns once the server accepted it.
+/// Hands one message, exactly these bytes, to the account's SMTP server for these envelope
+/// addresses (RFC 5321 MAIL FROM / RCPT TO: Bcc recipients are here, never in the headers).
+/// Returns once the server accepted it.
 pub async fn submit(
     account: &AccountSettings,
     password: &str,
-    built: &BuiltMessage,
+    envelope_from: &str,
+    envelope_to: &[String],
+    raw: &[u8],
     timeout: Duration,
 ) -> Result<()> {
     let server = &account.smtp;
+    let address = |text: &str| {
+        text.parse::<lettre::Address>().map_err(|error| {
+            Error::new(
+                ErrorKind::Parse,
+                format!("“{text}” is not an e-mail address"),
+            )
+            .with_source(error)
+        })
+    };
+    let recipients = envelope_to
+        .iter()
+        .map(|to| address(to))
+        .collect::<Result<Vec<_>>>()?;
+    let envelope = lettre::address::Envelope::new(Some(address(envelope_from)?), recipients)
+        .map_err(|error| {
+            Error::new(ErrorKind::Config, "the message has no recipient").with_source(error)
+        })?;
     ensure_resolvable(server, timeout).await?;
     let transport = transport(
         server,
@@ -141,19 +161,18 @@ pub async fn submit(
         account.trusted_certificate.as_ref(),
         timeout,
     )?;
-    let wire = built.message.formatted();
     let conversation = async {
-        match transport
-            .send_raw(&built.message.envelope().clone(), &wire)
-            .await
-        {
+        // lettre writes CRLF "." CRLF after the data; the message's own final CRLF is that
+        // first CRLF, so it is left off here and the server stores exactly `raw`.
+        let data = raw.strip_suffix(b"\r\n").unwrap_or(raw);
+        match transport.send_raw(&envelope, data).await {
             Ok(_response) => Ok(()),
             Err(error) => Err(errors::classify(server, error).await),
         }
     };
     within(
         server,
-        conversation_deadline(timeout, wire.len()),
+        conversation_deadline(timeout, raw.len()),
         conversation,
     )
     .await

@@ -35,6 +35,26 @@ pub struct MessageSummary {
     pub server_size: Option<i64>,
 }
 
+/// Where a message is filed. Issue 6 brings user folders; until then received mail and the
+/// copies of sent mail are told apart here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub enum Folder {
+    #[default]
+    Inbox,
+    Sent,
+}
+
+impl Folder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Folder::Inbox => "inbox",
+            Folder::Sent => "sent",
+        }
+    }
+}
+
 /// A message downloaded over POP3, about to be stored.
 pub struct NewMessage<'a> {
     pub account_id: i64,
@@ -134,6 +154,7 @@ impl Store {
     /// Newest first; `account_id = None` lists every account.
     pub fn list_messages(
         &self,
+        folder: Folder,
         account_id: Option<i64>,
         offset: u32,
         limit: u32,
@@ -142,16 +163,18 @@ impl Store {
             let sql = match account_id {
                 Some(_) => format!(
                     "SELECT {SUMMARY_COLUMNS} FROM messages
-                     WHERE account_id = ?1 AND deleted_at IS NULL
+                     WHERE folder = ?4 AND account_id = ?1 AND deleted_at IS NULL
                      ORDER BY sort_date DESC, id DESC LIMIT ?2 OFFSET ?3"
                 ),
                 None => format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM messages WHERE ?1 IS NULL AND deleted_at IS NULL
+                    "SELECT {SUMMARY_COLUMNS} FROM messages
+                     WHERE folder = ?4 AND ?1 IS NULL AND deleted_at IS NULL
                      ORDER BY sort_date DESC, id DESC LIMIT ?2 OFFSET ?3"
                 ),
             };
             let mut statement = connection.prepare_cached(&sql)?;
-            let rows = statement.query_map(params![account_id, limit, offset], summary)?;
+            let rows = statement
+                .query_map(params![account_id, limit, offset, folder.as_str()], summary)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
@@ -333,7 +356,7 @@ impl Store {
     }
 }
 
-fn insert_one(
+pub(super) fn insert_one(
     tx: &rusqlite::Transaction<'_>,
     message: &NewMessage<'_>,
     received_at: i64,
@@ -395,12 +418,12 @@ fn insert_one(
 const STREAMED_RAW_BYTES: usize = 1024 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum RawRow {
+pub(super) enum RawRow {
     New,
     Existing,
 }
 
-fn write_raw(
+pub(super) fn write_raw(
     tx: &rusqlite::Transaction<'_>,
     message_id: i64,
     raw: &[u8],

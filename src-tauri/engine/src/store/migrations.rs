@@ -84,14 +84,47 @@ WHEN old.search_key IS NOT NULL BEGIN
 END;
 ";
 
+/// Version 4: sending. A message is written to the outbox — its exact bytes and its envelope —
+/// before the network starts, and leaves it only in the transaction that files those bytes
+/// under Sent, so a crash or an outage never drops it (at worst it is sent twice, with the same
+/// Message-ID). `folder` separates received mail from sent copies until issue 6's folders.
+const V4: &str = "
+ALTER TABLE messages ADD COLUMN folder TEXT NOT NULL DEFAULT 'inbox';
+CREATE INDEX messages_folder_newest ON messages(folder, sort_date DESC, id DESC);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    message_id      TEXT NOT NULL,
+    raw             BLOB NOT NULL,
+    envelope_from   TEXT NOT NULL,
+    envelope_to     TEXT NOT NULL,
+    bcc             TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    to_display      TEXT NOT NULL,
+    queued_at       INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    held            INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX outbox_due ON outbox(held, next_attempt_at);
+";
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 /// The schema as a given earlier version left it, for upgrade tests.
 #[cfg(test)]
 pub(super) fn migrations_up_to(version: usize) -> Migrations<'static> {
-    Migrations::new([V1, V2, V3].into_iter().take(version).map(M::up).collect())
+    Migrations::new(
+        [V1, V2, V3, V4]
+            .into_iter()
+            .take(version)
+            .map(M::up)
+            .collect(),
+    )
 }
 
 #[cfg(test)]

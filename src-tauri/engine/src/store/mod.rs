@@ -6,9 +6,11 @@
 mod accounts;
 mod messages;
 mod migrations;
+mod outbox;
 mod settings;
 
-pub use messages::{MessageSummary, NewMessage, UidlState};
+pub use messages::{Folder, MessageSummary, NewMessage, UidlState};
+pub use outbox::{NewOutgoing, OutboxItem, QueuedMessage};
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};

@@ -8,9 +8,11 @@ import type { AppState } from "./bindings/AppState";
 import type { ConnectionReport } from "./bindings/ConnectionReport";
 import type { FetchProgress } from "./bindings/FetchProgress";
 import type { FetchReport } from "./bindings/FetchReport";
+import type { Folder } from "./bindings/Folder";
 import type { Language } from "./bindings/Language";
 import type { MessageDetail } from "./bindings/MessageDetail";
 import type { MessageSummary } from "./bindings/MessageSummary";
+import type { OutboxItem } from "./bindings/OutboxItem";
 import type { OutgoingMessage } from "./bindings/OutgoingMessage";
 import type { Passwords } from "./bindings/Passwords";
 import type { SendReport } from "./bindings/SendReport";
@@ -81,11 +83,12 @@ export function cancelFetch(accountId: number): Promise<null> {
 }
 
 export function listMessages(
+  folder: Folder,
   accountId: number | null,
   offset: number,
   limit: number,
 ): Promise<MessageSummary[]> {
-  return call("list_messages", () => ({ accountId, offset, limit }));
+  return call("list_messages", () => ({ folder, accountId, offset, limit }));
 }
 
 export function getMessage(messageId: number): Promise<MessageDetail> {
@@ -102,4 +105,12 @@ export function downloadWholeMessage(messageId: number): Promise<MessageDetail> 
 
 export function deleteMessage(messageId: number): Promise<null> {
   return call("delete_message", () => ({ messageId }));
+}
+
+export function getOutbox(): Promise<OutboxItem[]> {
+  return call("get_outbox");
+}
+
+export function sendOutboxNow(): Promise<SendReport[]> {
+  return call("send_outbox_now");
 }

@@ -35,6 +35,7 @@ const reasonKeys: Record<ErrorReason, MessageKey> = {
   diskFull: "error.reason.diskFull",
   noUniqueIds: "error.reason.noUniqueIds",
   goneFromServer: "error.reason.goneFromServer",
+  messageRefused: "error.reason.messageRefused",
 };
 
 function isKind(value: unknown): value is ErrorKind {

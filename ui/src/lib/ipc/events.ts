@@ -11,6 +11,7 @@ export const MAIL_ARRIVED = "mail-arrived";
 export const FETCH_PROGRESS = "fetch-progress";
 export const FETCH_FAILED = "fetch-failed";
 export const FETCH_FINISHED = "fetch-finished";
+export const OUTBOX_CHANGED = "outbox-changed";
 
 /** Called after any fetch that stored new mail. */
 export async function onMailArrived(handler: (report: FetchReport) => void): Promise<Unlisten> {
@@ -43,6 +44,15 @@ export async function onFetchFailed(handler: (failure: FetchFailure) => void): P
 export async function onFetchFinished(handler: (report: FetchReport) => void): Promise<Unlisten> {
   try {
     return await listen<FetchReport>(FETCH_FINISHED, (event) => handler(event.payload));
+  } catch {
+    return () => {};
+  }
+}
+
+/** A message entered or left the outbox, or an attempt to send one failed. */
+export async function onOutboxChanged(handler: () => void): Promise<Unlisten> {
+  try {
+    return await listen<null>(OUTBOX_CHANGED, () => handler());
   } catch {
     return () => {};
   }

@@ -49,15 +49,25 @@ enum Command {
         to: String,
         #[arg(long, default_value = "")]
         cc: String,
+        /// Recipients who are not named in the message.
+        #[arg(long, default_value = "")]
+        bcc: String,
         #[arg(long, default_value = "")]
         subject: String,
         #[arg(long)]
         body: Option<String>,
     },
+    /// List what waits in the outbox; with --send, send all of it now (held messages too).
+    Outbox {
+        #[arg(long)]
+        send: bool,
+    },
     /// List messages, newest first.
     List {
         #[arg(long)]
         account: Option<i64>,
+        #[arg(long, value_enum, default_value = "inbox")]
+        folder: FolderArg,
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
@@ -85,6 +95,12 @@ enum Command {
 enum SecurityArg {
     Tls,
     Starttls,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FolderArg {
+    Inbox,
+    Sent,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -353,6 +369,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     }
                     Ok(dakiya_engine::EngineEvent::FetchProgress(_))
                     | Ok(dakiya_engine::EngineEvent::FetchFinished(_))
+                    | Ok(dakiya_engine::EngineEvent::OutboxChanged)
                     | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
                 }
@@ -362,6 +379,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             account,
             to,
             cc,
+            bcc,
             subject,
             body,
         } => {
@@ -384,15 +402,58 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     OutgoingMessage {
                         to,
                         cc,
+                        bcc,
                         subject,
                         body,
                     },
                 )
                 .await?;
-            print(json, &report, |r| format!("sent <{}>", r.message_id));
+            print(json, &report, describe_outcome);
+            if !matches!(report.outcome, dakiya_engine::SendOutcome::Sent) && !json {
+                return Err(Error::new(
+                    ErrorKind::Network,
+                    "the message is in the outbox and will be sent later",
+                ));
+            }
         }
-        Command::List { account, limit } => {
-            let messages = engine.list_messages(account, 0, limit).await?;
+        Command::Outbox { send } => {
+            if send {
+                for account in engine.accounts().await? {
+                    remember_env_passwords(&engine, account.id).await?;
+                }
+                let reports = engine.flush_outbox(true).await?;
+                print(json, &reports, |reports| {
+                    let lines: Vec<String> = reports.iter().map(describe_outcome).collect();
+                    lines.join("\n")
+                });
+            } else {
+                let items = engine.outbox().await?;
+                print(json, &items, |items| {
+                    let lines: Vec<String> = items
+                        .iter()
+                        .map(|item| {
+                            let state = match &item.last_error {
+                                None => "queued".to_owned(),
+                                Some(error) if item.held => format!("held: {}", error.message),
+                                Some(error) => format!("will retry: {}", error.message),
+                            };
+                            format!("{}\t<{}>\t{}\t{state}", item.id, item.message_id, item.to)
+                        })
+                        .collect();
+                    lines.join("\n")
+                });
+            }
+        }
+        Command::List {
+            account,
+            folder,
+            limit,
+        } => {
+            let folder = match folder {
+                FolderArg::Inbox => dakiya_engine::store::Folder::Inbox,
+                FolderArg::Sent => dakiya_engine::store::Folder::Sent,
+            };
+            let messages = engine.list_messages(folder, account, 0, limit).await?;
             print_list(json, &messages);
         }
         Command::Search { words, limit } => {
@@ -424,6 +485,20 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+fn describe_outcome(report: &dakiya_engine::SendReport) -> String {
+    match &report.outcome {
+        dakiya_engine::SendOutcome::Sent => format!("sent <{}>", report.message_id),
+        dakiya_engine::SendOutcome::WillRetry { error, .. } => format!(
+            "<{}> is in the outbox and will be sent again soon: {}",
+            report.message_id, error.message
+        ),
+        dakiya_engine::SendOutcome::Held { error } => format!(
+            "<{}> is held in the outbox: {}",
+            report.message_id, error.message
+        ),
+    }
 }
 
 fn print_list(json: bool, messages: &Vec<dakiya_engine::MessageSummary>) {

@@ -4,4 +4,9 @@
  * What the user wrote in the composer. Addresses are as typed: comma-separated, with or
  * without display names.
  */
-export type OutgoingMessage = { to: string, cc: string, subject: string, body: string, };
+export type OutgoingMessage = { to: string, cc: string, 
+/**
+ * Recipients who receive the message without appearing in it: they are in the SMTP
+ * envelope only, never in a header anyone receives.
+ */
+bcc: string, subject: string, body: string, };
