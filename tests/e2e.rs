@@ -884,6 +884,62 @@ mod e2e {
                 .then_some(())
         });
         story.step("message deleted here");
+
+        a_refused_message_waits_in_the_outbox(story);
+    }
+
+    /// Postfix refuses an unknown recipient with 5xx: the message is not lost but held in the
+    /// Outbox with the server's reason.
+    fn a_refused_message_waits_in_the_outbox(story: &Story<'_>) {
+        story.click("nav-compose");
+        story.type_into("compose-to", "nobody-at-all@dakiya.test");
+        story.type_into("compose-subject", "कोई नहीं");
+        story.type_into("compose-body", "This address does not exist.");
+        story.click("compose-send");
+        story.wait(
+            "the compose result to say the message is held",
+            SERVER_CHECK,
+            || story.present("compose-held").then_some(()),
+        );
+        story.click("nav-outbox");
+        let state = story.wait("the held message in the Outbox", FIND, || {
+            let states = story.session.all_by_testid("outbox-state").ok()?;
+            let first = states.first()?.inner_text().ok()?;
+            (!first.trim().is_empty()).then_some(first)
+        });
+        let hi = strings("hi");
+        assert!(
+            state.contains(&hi["outbox.held"])
+                && state.contains(&hi["error.reason.messageRefused"]),
+            "the Outbox does not say the server refused the message: {state}"
+        );
+        let detail = story.must(
+            "the server's own words",
+            story.session.execute(
+                "return document.querySelector('[data-testid=\"outbox-state\"] details')?.textContent ?? '';",
+                &[],
+            ),
+        );
+        assert!(
+            detail
+                .as_str()
+                .is_some_and(|text| text.contains("nobody-at-all")),
+            "the server's reason is not among the details: {detail}"
+        );
+        assert_eq!(story.text("outbox-count").trim(), "1");
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("10-outbox-hi.png");
+        story.step("a refused message waits in the Outbox with the server's reason");
+
+        // The message sent in the first session is under Sent, exactly once.
+        story.click("nav-sent");
+        let rows = story.wait("the sent message listed under Sent", FIND, || {
+            let rows = story.session.all_by_testid("message-row").ok()?;
+            (!rows.is_empty()).then_some(rows)
+        });
+        assert_eq!(rows.len(), 1, "one message was sent, one is in Sent");
+        story.screenshot("11-sent-hi.png");
+        story.step("the sent message is under Sent");
     }
 }
 
