@@ -250,3 +250,25 @@ async fn kill_dash_nine_before_acceptance_sends_it_after_restart() {
     let items: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(items, serde_json::json!([]));
 }
+
+/// "Send later": a message queued for a later time waits in the outbox; automatic flushes
+/// leave it until then, and "Send now" sends it at once.
+#[tokio::test]
+async fn a_message_for_later_waits_until_its_time() {
+    let server = FakeSmtp::start(SmtpBehaviour::Accept).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = scripted_engine(server.port, dir.path()).await;
+    let in_an_hour = dakiya_engine::store::now_unix() + 3600;
+    let message_id = engine
+        .queue_message(account, letter("ravi@dakiya.test"), Some(in_an_hour))
+        .await
+        .unwrap();
+    let waiting = engine.outbox().await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].next_attempt_at, in_an_hour);
+    assert!(engine.flush_outbox(false).await.unwrap().is_empty());
+    assert!(server.messages().is_empty(), "nothing before its time");
+    let reports = engine.flush_outbox(true).await.unwrap();
+    assert_eq!(reports[0].message_id, message_id);
+    assert_eq!(server.messages().len(), 1);
+}

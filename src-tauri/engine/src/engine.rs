@@ -323,26 +323,11 @@ impl Engine {
     /// built); every failure after queueing is an outcome, and the message stays in the outbox.
     pub async fn send(&self, account_id: i64, outgoing: OutgoingMessage) -> Result<SendReport> {
         let account = self.account(account_id).await?;
-        let built = mime::build_message(&account.settings, &outgoing)?;
+        let built = Arc::new(mime::build_message(&account.settings, &outgoing)?);
         let _sending = self.send_lock.lock().await;
-        let built = Arc::new(built);
-        let outbox_id = {
-            let built = Arc::clone(&built);
-            self.blocking(move |store| {
-                store.queue_outgoing(&crate::store::NewOutgoing {
-                    account_id,
-                    message_id: &built.message_id,
-                    raw: &built.raw,
-                    envelope_from: &built.envelope_from,
-                    envelope_to: &built.envelope_to,
-                    bcc: &built.bcc,
-                    subject: &built.subject,
-                    to_display: &built.to_display,
-                })
-            })
-            .await?
-        };
-        self.emit(EngineEvent::OutboxChanged);
+        let outbox_id = self
+            .queue_built(account_id, Arc::clone(&built), crate::store::now_unix())
+            .await?;
         let queued = crate::store::QueuedMessage {
             id: outbox_id,
             account_id,
@@ -352,11 +337,55 @@ impl Engine {
             envelope_to: built.envelope_to.clone(),
             attempts: 0,
         };
-        let outcome = self.attempt(&account, queued).await?;
+        let submission = self.open_submission(&account).await;
+        let outcome = self.attempt(submission.as_ref(), queued).await?;
         Ok(SendReport {
             message_id: built.message_id.clone(),
             outcome,
         })
+    }
+
+    /// Puts a message in the outbox to be sent at `send_at` (Unix seconds; "send later") or at
+    /// the next flush, without contacting the server now. Returns its Message-ID.
+    pub async fn queue_message(
+        &self,
+        account_id: i64,
+        outgoing: OutgoingMessage,
+        send_at: Option<i64>,
+    ) -> Result<String> {
+        let account = self.account(account_id).await?;
+        let built = Arc::new(mime::build_message(&account.settings, &outgoing)?);
+        let not_before = send_at.unwrap_or_else(crate::store::now_unix);
+        self.queue_built(account_id, Arc::clone(&built), not_before)
+            .await?;
+        Ok(built.message_id.clone())
+    }
+
+    async fn queue_built(
+        &self,
+        account_id: i64,
+        built: Arc<mime::BuiltMessage>,
+        not_before: i64,
+    ) -> Result<i64> {
+        let outbox_id = self
+            .blocking(move |store| {
+                store.queue_outgoing(
+                    &crate::store::NewOutgoing {
+                        account_id,
+                        message_id: &built.message_id,
+                        raw: &built.raw,
+                        envelope_from: &built.envelope_from,
+                        envelope_to: &built.envelope_to,
+                        bcc: &built.bcc,
+                        subject: &built.subject,
+                        to_display: &built.to_display,
+                    },
+                    not_before,
+                )
+            })
+            .await?;
+        self.emit(EngineEvent::OutboxChanged);
+        Ok(outbox_id)
     }
 
     /// Sends what is due in the outbox (every message, held ones too, when `everything`: the
@@ -368,41 +397,57 @@ impl Engine {
             .blocking(move |store| store.due_outgoing(now, everything))
             .await?;
         let mut reports = Vec::with_capacity(due.len());
-        for queued in due {
-            let account = self.account(queued.account_id).await?;
-            let message_id = queued.message_id.clone();
-            let outcome = self.attempt(&account, queued).await?;
-            reports.push(SendReport {
-                message_id,
-                outcome,
-            });
+        let mut accounts: Vec<Account> = Vec::new();
+        for queued in &due {
+            if !accounts
+                .iter()
+                .any(|account| account.id == queued.account_id)
+            {
+                accounts.push(self.account(queued.account_id).await?);
+            }
+        }
+        // One submission (one connection, one login) per account for the whole flush.
+        for account in &accounts {
+            let submission = self.open_submission(account).await;
+            for queued in due.iter().filter(|queued| queued.account_id == account.id) {
+                let message_id = queued.message_id.clone();
+                let outcome = self.attempt(submission.as_ref(), queued.clone()).await?;
+                reports.push(SendReport {
+                    message_id,
+                    outcome,
+                });
+            }
         }
         Ok(reports)
+    }
+
+    async fn open_submission<'a>(
+        &self,
+        account: &'a Account,
+    ) -> Result<crate::smtp::Submission<'a>> {
+        let password = self.passwords.get(account.id, Server::Smtp)?;
+        crate::smtp::Submission::open(&account.settings, &password, self.smtp_timeout).await
     }
 
     pub async fn outbox(&self) -> Result<Vec<crate::store::OutboxItem>> {
         self.blocking(|store| store.outbox()).await
     }
 
-    /// One attempt for one queued message; the outcome is recorded before it is returned.
+    /// One attempt for one queued message over `submission` (or the reason there is none);
+    /// the outcome is recorded before it is returned.
     async fn attempt(
         &self,
-        account: &Account,
+        submission: std::result::Result<&crate::smtp::Submission<'_>, &Error>,
         queued: crate::store::QueuedMessage,
     ) -> Result<SendOutcome> {
-        let submitted = match self.passwords.get(account.id, Server::Smtp) {
-            Ok(password) => {
-                crate::smtp::submit(
-                    &account.settings,
-                    &password,
-                    &queued.envelope_from,
-                    &queued.envelope_to,
-                    &queued.raw,
-                    self.smtp_timeout,
-                )
-                .await
+        let submitted = match submission {
+            Ok(submission) => {
+                submission
+                    .submit(&queued.envelope_from, &queued.envelope_to, &queued.raw)
+                    .await
             }
-            Err(error) => Err(error),
+            Err(error) => Err(Error::new(error.kind(), error.message().to_owned())
+                .with_reason_opt(error.reason().cloned())),
         };
         let outbox_id = queued.id;
         let outcome = match submitted {

@@ -110,6 +110,11 @@ impl Error {
         self
     }
 
+    pub fn with_reason_opt(mut self, reason: Option<ErrorReason>) -> Self {
+        self.reason = reason;
+        self
+    }
+
     pub fn with_reason(mut self, reason: ErrorReason) -> Self {
         self.reason = Some(reason);
         self

@@ -125,57 +125,78 @@ pub async fn check_login(
     within(server, conversation_deadline(timeout, 0), conversation).await
 }
 
-/// Hands one message, exactly these bytes, to the account's SMTP server for these envelope
-/// addresses (RFC 5321 MAIL FROM / RCPT TO: Bcc recipients are here, never in the headers).
-/// Returns once the server accepted it.
-pub async fn submit(
-    account: &AccountSettings,
-    password: &str,
-    envelope_from: &str,
-    envelope_to: &[String],
-    raw: &[u8],
+/// A way to the account's SMTP server, kept for several messages: lettre's pool holds the
+/// connection open (TLS and AUTH done once), so an outbox of many messages costs one login.
+pub struct Submission<'a> {
+    account: &'a AccountSettings,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
     timeout: Duration,
-) -> Result<()> {
-    let server = &account.smtp;
-    let address = |text: &str| {
-        text.parse::<lettre::Address>().map_err(|error| {
-            Error::new(
-                ErrorKind::Parse,
-                format!("“{text}” is not an e-mail address"),
-            )
-            .with_source(error)
+}
+
+impl<'a> Submission<'a> {
+    pub async fn open(
+        account: &'a AccountSettings,
+        password: &str,
+        timeout: Duration,
+    ) -> Result<Submission<'a>> {
+        let server = &account.smtp;
+        ensure_resolvable(server, timeout).await?;
+        let transport = transport(
+            server,
+            password,
+            account.trusted_certificate.as_ref(),
+            timeout,
+        )?;
+        Ok(Submission {
+            account,
+            transport,
+            timeout,
         })
-    };
-    let recipients = envelope_to
-        .iter()
-        .map(|to| address(to))
-        .collect::<Result<Vec<_>>>()?;
-    let envelope = lettre::address::Envelope::new(Some(address(envelope_from)?), recipients)
-        .map_err(|error| {
-            Error::new(ErrorKind::Config, "the message has no recipient").with_source(error)
-        })?;
-    ensure_resolvable(server, timeout).await?;
-    let transport = transport(
-        server,
-        password,
-        account.trusted_certificate.as_ref(),
-        timeout,
-    )?;
-    let conversation = async {
-        // lettre writes CRLF "." CRLF after the data; the message's own final CRLF is that
-        // first CRLF, so it is left off here and the server stores exactly `raw`.
-        let data = raw.strip_suffix(b"\r\n").unwrap_or(raw);
-        match transport.send_raw(&envelope, data).await {
-            Ok(_response) => Ok(()),
-            Err(error) => Err(errors::classify(server, error).await),
-        }
-    };
-    within(
-        server,
-        conversation_deadline(timeout, raw.len()),
-        conversation,
-    )
-    .await
+    }
+
+    /// Hands one message, exactly these bytes, to the server for these envelope addresses
+    /// (RFC 5321 MAIL FROM / RCPT TO: Bcc recipients are here, never in the headers).
+    /// Returns once the server accepted it.
+    pub async fn submit(
+        &self,
+        envelope_from: &str,
+        envelope_to: &[String],
+        raw: &[u8],
+    ) -> Result<()> {
+        let server = &self.account.smtp;
+        let address = |text: &str| {
+            text.parse::<lettre::Address>().map_err(|error| {
+                Error::new(
+                    ErrorKind::Parse,
+                    format!("“{text}” is not an e-mail address"),
+                )
+                .with_source(error)
+            })
+        };
+        let recipients = envelope_to
+            .iter()
+            .map(|to| address(to))
+            .collect::<Result<Vec<_>>>()?;
+        let envelope = lettre::address::Envelope::new(Some(address(envelope_from)?), recipients)
+            .map_err(|error| {
+                Error::new(ErrorKind::Config, "the message has no recipient").with_source(error)
+            })?;
+        let conversation = async {
+            // lettre writes CRLF "." CRLF after the data; the message's own final CRLF is that
+            // first CRLF, so it is left off here and the server stores exactly `raw`.
+            let data = raw.strip_suffix(b"\r\n").unwrap_or(raw);
+            match self.transport.send_raw(&envelope, data).await {
+                Ok(_response) => Ok(()),
+                Err(error) => Err(errors::classify(server, error).await),
+            }
+        };
+        within(
+            server,
+            conversation_deadline(self.timeout, raw.len()),
+            conversation,
+        )
+        .await
+    }
 }
 
 pub(crate) fn start_tls_not_offered(server: &ServerSettings) -> Error {

@@ -84,8 +84,9 @@ fn json(value: &impl Serialize) -> Result<String> {
 }
 
 impl Store {
-    /// Queues a message; when this returns it is durable and will be sent, now or later.
-    pub fn queue_outgoing(&self, message: &NewOutgoing<'_>) -> Result<i64> {
+    /// Queues a message, to be sent from `not_before` (Unix seconds) on; when this returns it
+    /// is durable and will be sent.
+    pub fn queue_outgoing(&self, message: &NewOutgoing<'_>, not_before: i64) -> Result<i64> {
         let now = now_unix();
         let envelope_to = json(&message.envelope_to)?;
         let bcc = json(&message.bcc)?;
@@ -93,7 +94,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO outbox (account_id, message_id, raw, envelope_from, envelope_to, bcc,
                      subject, to_display, queued_at, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     message.account_id,
                     message.message_id,
@@ -103,7 +104,8 @@ impl Store {
                     bcc,
                     message.subject,
                     message.to_display,
-                    now
+                    now,
+                    not_before.max(now)
                 ],
             )?;
             Ok(tx.last_insert_rowid())
