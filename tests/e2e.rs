@@ -938,6 +938,11 @@ mod e2e {
             (!rows.is_empty()).then_some(rows)
         });
         assert_eq!(rows.len(), 1, "one message was sent, one is in Sent");
+        let row = story.must("the sent row's text", rows[0].inner_text());
+        assert!(
+            row.contains(&strings("hi")["sent.to"].replace("{recipients}", "")),
+            "the Sent list names the recipients: {row}"
+        );
         story.screenshot("11-sent-hi.png");
         story.step("the sent message is under Sent");
     }

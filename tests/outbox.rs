@@ -51,6 +51,10 @@ async fn a_sent_message_is_filed_under_sent_and_bcc_stays_in_the_envelope() {
         .unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].subject, "डाक: outbox test");
+    assert_eq!(
+        sent[0].recipients, user.mailbox.address,
+        "Bcc is not among them"
+    );
     assert!(
         user.engine
             .list_messages(Folder::Inbox, None, 0, 10)

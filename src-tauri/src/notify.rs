@@ -93,6 +93,7 @@ mod tests {
             parse_failed: false,
             partial: false,
             server_size: None,
+            recipients: String::new(),
         }
     }
 

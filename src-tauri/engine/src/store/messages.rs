@@ -33,6 +33,8 @@ pub struct MessageSummary {
     pub partial: bool,
     #[cfg_attr(feature = "bindings", ts(type = "number | null"))]
     pub server_size: Option<i64>,
+    /// For sent mail: the To and Cc addresses (the Sent list shows them instead of the sender).
+    pub recipients: String,
 }
 
 /// Where a message is filed. Issue 6 brings user folders; until then received mail and the
@@ -78,11 +80,11 @@ pub struct UidlState {
 }
 
 const SUMMARY_COLUMNS: &str = "id, account_id, from_name, from_address, subject, header_date, \
-     is_read, parse_failed, partial, server_size";
+     is_read, parse_failed, partial, server_size, recipients";
 
 /// The same columns of `messages AS m`, for queries that join other tables.
 const SUMMARY_COLUMNS_OF_M: &str = "m.id, m.account_id, m.from_name, m.from_address, m.subject, \
-     m.header_date, m.is_read, m.parse_failed, m.partial, m.server_size";
+     m.header_date, m.is_read, m.parse_failed, m.partial, m.server_size, m.recipients";
 
 fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
     Ok(MessageSummary {
@@ -96,6 +98,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
         parse_failed: row.get(7)?,
         partial: row.get(8)?,
         server_size: row.get(9)?,
+        recipients: row.get(10)?,
     })
 }
 
@@ -409,6 +412,7 @@ pub(super) fn insert_one(
         parse_failed: envelope.parse_failed,
         partial: server_size.is_some(),
         server_size,
+        recipients: String::new(),
     }))
 }
 

@@ -87,9 +87,11 @@ END;
 /// Version 4: sending. A message is written to the outbox — its exact bytes and its envelope —
 /// before the network starts, and leaves it only in the transaction that files those bytes
 /// under Sent, so a crash or an outage never drops it (at worst it is sent twice, with the same
-/// Message-ID). `folder` separates received mail from sent copies until issue 6's folders.
+/// Message-ID). `folder` separates received mail from sent copies until issue 6's folders;
+/// `recipients` is what the Sent list shows instead of the sender (always the user).
 const V4: &str = "
 ALTER TABLE messages ADD COLUMN folder TEXT NOT NULL DEFAULT 'inbox';
+ALTER TABLE messages ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
 CREATE INDEX messages_folder_newest ON messages(folder, sort_date DESC, id DESC);
 
 CREATE TABLE outbox (

@@ -165,21 +165,22 @@ impl Store {
     pub fn mark_sent(&self, outbox_id: i64, envelope: &Envelope) -> Result<i64> {
         let now = now_unix();
         self.write(|tx| {
-            let found: Option<(i64, Vec<u8>)> = tx
+            let found: Option<(i64, Vec<u8>, String)> = tx
                 .query_row(
-                    "SELECT account_id, raw FROM outbox WHERE id = ?1",
+                    "SELECT account_id, raw, to_display FROM outbox WHERE id = ?1",
                     [outbox_id],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
                 )
                 .optional()?;
-            let Some((account_id, raw)) = found else {
+            let Some((account_id, raw, recipients)) = found else {
                 return Err(Error::not_found(format!("outbox message {outbox_id}")));
             };
             let size = i64::try_from(raw.len()).unwrap_or(i64::MAX);
             tx.execute(
                 "INSERT INTO messages (account_id, received_at, sort_date, header_date, from_name,
-                     from_address, subject, message_id, size, parse_failed, is_read, folder)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, 'sent')",
+                     from_address, subject, message_id, size, parse_failed, is_read, folder,
+                     recipients)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, 'sent', ?11)",
                 params![
                     account_id,
                     now,
@@ -190,7 +191,8 @@ impl Store {
                     envelope.subject,
                     envelope.message_id,
                     size,
-                    envelope.parse_failed
+                    envelope.parse_failed,
+                    recipients
                 ],
             )?;
             let id = tx.last_insert_rowid();

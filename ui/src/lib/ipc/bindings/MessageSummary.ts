@@ -16,4 +16,8 @@ parseFailed: boolean,
  * Only the headers (and perhaps the first lines) were downloaded; `server_size` octets
  * wait on the server.
  */
-partial: boolean, serverSize: number | null, };
+partial: boolean, serverSize: number | null, 
+/**
+ * For sent mail: the To and Cc addresses (the Sent list shows them instead of the sender).
+ */
+recipients: string, };
