@@ -411,7 +411,10 @@ impl Engine {
             let submission = self.open_submission(account).await;
             for queued in due.iter().filter(|queued| queued.account_id == account.id) {
                 let message_id = queued.message_id.clone();
-                let outcome = self.attempt(submission.as_ref(), queued.clone()).await?;
+                let mut queued = queued.clone();
+                let id = queued.id;
+                queued.raw = self.blocking(move |store| store.outgoing_raw(id)).await?;
+                let outcome = self.attempt(submission.as_ref(), queued).await?;
                 reports.push(SendReport {
                     message_id,
                     outcome,

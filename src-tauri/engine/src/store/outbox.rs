@@ -122,11 +122,13 @@ impl Store {
         })
     }
 
-    /// Messages whose attempt is due now (or, with `include_held`, every one: "Send now").
+    /// Messages whose attempt is due now (or, with `include_held`, every one: "Send now"),
+    /// without their bytes: an outbox of large attachments must not be loaded at once
+    /// ([`Store::outgoing_raw`] reads each when it is sent).
     pub fn due_outgoing(&self, now: i64, include_held: bool) -> Result<Vec<QueuedMessage>> {
         self.read(|connection| {
             let mut statement = connection.prepare_cached(
-                "SELECT id, account_id, message_id, raw, envelope_from, envelope_to, attempts
+                "SELECT id, account_id, message_id, x'', envelope_from, envelope_to, attempts
                  FROM outbox WHERE ?2 OR (held = 0 AND next_attempt_at <= ?1)
                  ORDER BY queued_at, id",
             )?;
@@ -157,6 +159,18 @@ impl Store {
                 due.push(queued);
             }
             Ok(due)
+        })
+    }
+
+    /// The exact bytes of a queued message.
+    pub fn outgoing_raw(&self, outbox_id: i64) -> Result<Vec<u8>> {
+        self.read(|connection| {
+            connection
+                .query_row("SELECT raw FROM outbox WHERE id = ?1", [outbox_id], |row| {
+                    row.get(0)
+                })
+                .optional()?
+                .ok_or_else(|| Error::not_found(format!("outbox message {outbox_id}")))
         })
     }
 
