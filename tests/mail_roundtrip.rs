@@ -17,11 +17,17 @@ async fn send_then_fetch(pop3: Security, smtp: Security) {
         .await;
 
     let subject = "परीक्षण: हिन्दी विषय";
-    let body = "नमस्ते!\n.a line that starts with a dot\n..two dots\n.\nlast line";
+    // The long paragraph travels format=flowed (RFC 3676) in lines of at most 78 characters
+    // and must come back as one line.
+    let paragraph = "डाकिया हर सुबह गाँव की हर गली में चिट्ठियाँ बाँटता है, the postman comes. ".repeat(4);
+    let body = format!(
+        "नमस्ते!\n{}\n.a line that starts with a dot\n..two dots\n.\nFrom here on\nlast line",
+        paragraph.trim_end()
+    );
     let message = OutgoingMessage {
         to: user.mailbox.address.clone(),
         subject: subject.into(),
-        body: body.into(),
+        body: body.clone(),
         ..OutgoingMessage::default()
     };
     let sent = user.engine.send(account.id, message).await.unwrap();
@@ -43,6 +49,7 @@ async fn send_then_fetch(pop3: Security, smtp: Security) {
     let detail = user.engine.open_message(stored.id).await.unwrap();
     let text = detail.text_body.unwrap();
     assert_eq!(text.replace("\r\n", "\n").trim_end(), body);
+    assert!(String::from_utf8_lossy(&raw).contains("format=flowed"));
     assert!(detail.summary.is_read);
 }
 

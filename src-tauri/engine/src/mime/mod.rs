@@ -3,6 +3,7 @@
 //! Every message is untrusted input: nothing here panics or fails on a broken message — it is
 //! listed from whatever could be read and flagged as a parse failure.
 
+mod flowed;
 mod html;
 mod outgoing;
 mod reader;

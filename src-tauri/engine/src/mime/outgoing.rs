@@ -128,8 +128,8 @@ pub fn build_message(from: &AccountSettings, outgoing: &OutgoingMessage) -> Resu
         builder = builder.cc(mailbox);
     }
     let message = builder
-        .header(ContentType::TEXT_PLAIN)
-        .body(normalise_line_endings(&outgoing.body))
+        .header(flowed_text())
+        .body(super::flowed::encode(&unix_line_endings(&outgoing.body)))
         .map_err(|error| {
             Error::new(
                 ErrorKind::Parse,
@@ -154,11 +154,16 @@ pub fn build_message(from: &AccountSettings, outgoing: &OutgoingMessage) -> Resu
     })
 }
 
-/// Text areas give LF; mail wants CRLF, and a lone CR must not survive as a line break of its own.
-fn normalise_line_endings(body: &str) -> String {
-    body.replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .replace('\n', "\r\n")
+/// Any line ending a text area or a paste gives becomes "\n" (the flowed encoder writes CRLF);
+/// a lone CR must not survive as a line break of its own.
+fn unix_line_endings(body: &str) -> String {
+    body.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// text/plain in UTF-8, format=flowed (RFC 3676).
+fn flowed_text() -> ContentType {
+    ContentType::parse("text/plain; charset=utf-8; format=flowed")
+        .unwrap_or(ContentType::TEXT_PLAIN)
 }
 
 #[cfg(test)]
@@ -206,7 +211,7 @@ mod tests {
         assert_eq!(parsed.subject, "नमस्ते दुनिया");
         assert_eq!(parsed.from_name, "आशा राव");
         let content = crate::mime::read_message(wire.as_bytes());
-        assert_eq!(content.text_body.unwrap(), "पहली पंक्ति\r\n.dot line\r\n");
+        assert_eq!(content.text_body.unwrap(), "पहली पंक्ति\n.dot line\n");
     }
 
     #[test]

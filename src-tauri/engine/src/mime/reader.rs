@@ -167,6 +167,27 @@ fn address_list(address: Option<&Address<'_>>) -> String {
     shown.join(", ")
 }
 
+/// `Some(DelSp)` when the first text part is format=flowed (RFC 3676 §4.1).
+fn flowed(message: &Message<'_>) -> Option<bool> {
+    let part = message
+        .text_body
+        .first()
+        .and_then(|&index| message.parts.get(index as usize))?;
+    if !matches!(part.body, PartType::Text(_)) {
+        return None;
+    }
+    let content_type = part.content_type()?;
+    let format = content_type.attribute("format")?;
+    if !format.eq_ignore_ascii_case("flowed") {
+        return None;
+    }
+    Some(
+        content_type
+            .attribute("delsp")
+            .is_some_and(|del_sp| del_sp.eq_ignore_ascii_case("yes")),
+    )
+}
+
 pub fn read_message(raw: &[u8]) -> MessageContent {
     let Some(message) = parse(raw) else {
         return MessageContent {
@@ -186,12 +207,14 @@ pub fn read_message(raw: &[u8]) -> MessageContent {
         ..MessageContent::default()
     };
     if has_plain_text || message.html_body.is_empty() {
-        content.text_body = Some(
-            message
-                .body_text(0)
-                .map(|text| text.into_owned())
-                .unwrap_or_default(),
-        );
+        let text = message
+            .body_text(0)
+            .map(|text| text.into_owned())
+            .unwrap_or_default();
+        content.text_body = Some(match flowed(&message) {
+            Some(del_sp) => super::flowed::decode(&text, del_sp),
+            None => text,
+        });
     } else if let Some(html) = message.body_html(0) {
         let sanitized = sanitize_html(&html);
         content.sanitized_html = Some(sanitized.html);
