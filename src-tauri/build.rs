@@ -17,6 +17,8 @@ const COMMANDS: &[&str] = &[
     "delete_message",
     "get_outbox",
     "send_outbox_now",
+    "undo_send",
+    "set_undo_send_seconds",
 ];
 
 fn main() {

@@ -276,3 +276,55 @@ async fn a_message_for_later_waits_until_its_time() {
     assert_eq!(reports[0].message_id, message_id);
     assert_eq!(server.messages().len(), 1);
 }
+
+/// Undo send: within the delay the message comes back unsent, exactly as written; after it the
+/// message goes once, and can no longer be taken back.
+#[tokio::test]
+async fn undo_within_the_delay_sends_nothing_and_gives_the_text_back() {
+    let server = FakeSmtp::start(SmtpBehaviour::Accept).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = scripted_engine(server.port, dir.path()).await;
+    let engine = std::sync::Arc::new(engine);
+    assert_eq!(engine.undo_send_seconds().await.unwrap(), 10, "the default");
+    engine.set_undo_send_seconds(1).await.unwrap();
+    let mut written = letter("ravi@dakiya.test");
+    written.bcc = "meera@dakiya.test".into();
+
+    let started = engine
+        .send_with_undo(account, written.clone())
+        .await
+        .unwrap();
+    let dakiya_engine::SendStarted::Undoable { outbox_id, .. } = started else {
+        panic!("with a delay the message must wait: {started:?}");
+    };
+    assert_eq!(engine.outbox().await.unwrap().len(), 1);
+    let back = engine.undo_send(outbox_id).await.unwrap();
+    assert_eq!(back, written);
+    assert!(engine.outbox().await.unwrap().is_empty());
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert!(
+        server.messages().is_empty(),
+        "an undone message is never sent"
+    );
+
+    let started = engine.send_with_undo(account, written).await.unwrap();
+    let dakiya_engine::SendStarted::Undoable { outbox_id, .. } = started else {
+        panic!("with a delay the message must wait: {started:?}");
+    };
+    for _ in 0..40 {
+        if !server.messages().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        server.messages().len(),
+        1,
+        "sent once when the delay is over"
+    );
+    assert!(
+        engine.undo_send(outbox_id).await.is_err(),
+        "too late to undo"
+    );
+    assert!(engine.set_undo_send_seconds(3600).await.is_err());
+}

@@ -49,6 +49,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::delete_message,
         commands::get_outbox,
         commands::send_outbox_now,
+        commands::undo_send,
+        commands::set_undo_send_seconds,
     ])
 }
 

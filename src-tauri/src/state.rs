@@ -55,4 +55,6 @@ pub struct AppState {
     pub keyring_available: bool,
     pub language: Language,
     pub data_dir: String,
+    /// Seconds a sent message can still be taken back (0: sent at once).
+    pub undo_send_seconds: u32,
 }

@@ -241,6 +241,7 @@ fn export_bindings() {
         crate::state::AppState::export_all(&config),
         dakiya_engine::ConnectionReport::export_all(&config),
         dakiya_engine::SendReport::export_all(&config),
+        dakiya_engine::SendStarted::export_all(&config),
         dakiya_engine::MessageDetail::export_all(&config),
         dakiya_engine::FetchReport::export_all(&config),
         dakiya_engine::FetchProgress::export_all(&config),

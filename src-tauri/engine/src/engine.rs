@@ -20,6 +20,26 @@ use crate::sync::{self, FetchProgress, Fetched};
 pub const DATA_DIR_ENV: &str = "DAKIYA_DATA_DIR";
 const STORE_FILE: &str = "mail.sqlite3";
 const LANGUAGE_KEY: &str = "language";
+const UNDO_SEND_KEY: &str = "undo_send_seconds";
+/// Gmail's and Thunderbird's add-ons' default: long enough to notice a mistake.
+const DEFAULT_UNDO_SEND_SECONDS: u32 = 10;
+const MAX_UNDO_SEND_SECONDS: u32 = 120;
+
+/// What "Send" started: sent at once (no undo delay), or waiting for "Undo" until `send_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum SendStarted {
+    Sent(SendReport),
+    #[serde(rename_all = "camelCase")]
+    Undoable {
+        #[cfg_attr(feature = "bindings", ts(type = "number"))]
+        outbox_id: i64,
+        message_id: String,
+        #[cfg_attr(feature = "bindings", ts(type = "number"))]
+        send_at: i64,
+    },
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
@@ -326,7 +346,12 @@ impl Engine {
         let built = Arc::new(mime::build_message(&account.settings, &outgoing)?);
         let _sending = self.send_lock.lock().await;
         let outbox_id = self
-            .queue_built(account_id, Arc::clone(&built), crate::store::now_unix())
+            .queue_built(
+                account_id,
+                Arc::clone(&built),
+                &outgoing,
+                crate::store::now_unix(),
+            )
             .await?;
         let queued = crate::store::QueuedMessage {
             id: outbox_id,
@@ -345,6 +370,71 @@ impl Engine {
         })
     }
 
+    /// Send with a chance to take it back: the message waits in the outbox for the user's
+    /// "undo send" delay (a setting, 10 s by default) and is then sent. With no delay it is sent
+    /// at once, as by [`Engine::send`].
+    pub async fn send_with_undo(
+        self: &Arc<Self>,
+        account_id: i64,
+        outgoing: OutgoingMessage,
+    ) -> Result<SendStarted> {
+        let delay = self.undo_send_seconds().await?;
+        if delay == 0 {
+            return Ok(SendStarted::Sent(self.send(account_id, outgoing).await?));
+        }
+        let send_at = crate::store::now_unix() + i64::from(delay);
+        let account = self.account(account_id).await?;
+        let built = Arc::new(mime::build_message(&account.settings, &outgoing)?);
+        let outbox_id = self
+            .queue_built(account_id, Arc::clone(&built), &outgoing, send_at)
+            .await?;
+        let engine = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(u64::from(delay))).await;
+            // Undone in the meantime: the message is simply no longer due.
+            if let Err(error) = engine.flush_outbox(false).await {
+                tracing::warn!(error = %error.chain(), "outbox: the delayed send failed");
+            }
+        });
+        Ok(SendStarted::Undoable {
+            outbox_id,
+            message_id: built.message_id.clone(),
+            send_at,
+        })
+    }
+
+    /// "Undo": takes a message that has not been handed to a server yet out of the outbox and
+    /// gives back what the user wrote.
+    pub async fn undo_send(&self, outbox_id: i64) -> Result<OutgoingMessage> {
+        // Never while a flush is handing messages over: it is either sent or withdrawn, whole.
+        let _sending = self.send_lock.lock().await;
+        let draft = self
+            .blocking(move |store| store.withdraw_outgoing(outbox_id))
+            .await?;
+        self.emit(EngineEvent::OutboxChanged);
+        let draft = draft.ok_or_else(|| Error::internal("the withdrawn message kept no draft"))?;
+        serde_json::from_str(&draft)
+            .map_err(|error| Error::internal(format!("the withdrawn draft is unreadable: {error}")))
+    }
+
+    /// Seconds a sent message waits for "Undo" (0: none).
+    pub async fn undo_send_seconds(&self) -> Result<u32> {
+        let stored = self.blocking(|store| store.setting(UNDO_SEND_KEY)).await?;
+        Ok(stored
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(DEFAULT_UNDO_SEND_SECONDS))
+    }
+
+    pub async fn set_undo_send_seconds(&self, seconds: u32) -> Result<()> {
+        if seconds > MAX_UNDO_SEND_SECONDS {
+            return Err(Error::config(format!(
+                "undo send waits at most {MAX_UNDO_SEND_SECONDS} seconds"
+            )));
+        }
+        self.blocking(move |store| store.set_setting(UNDO_SEND_KEY, &seconds.to_string()))
+            .await
+    }
+
     /// Puts a message in the outbox to be sent at `send_at` (Unix seconds; "send later") or at
     /// the next flush, without contacting the server now. Returns its Message-ID.
     pub async fn queue_message(
@@ -356,7 +446,7 @@ impl Engine {
         let account = self.account(account_id).await?;
         let built = Arc::new(mime::build_message(&account.settings, &outgoing)?);
         let not_before = send_at.unwrap_or_else(crate::store::now_unix);
-        self.queue_built(account_id, Arc::clone(&built), not_before)
+        self.queue_built(account_id, Arc::clone(&built), &outgoing, not_before)
             .await?;
         Ok(built.message_id.clone())
     }
@@ -365,8 +455,11 @@ impl Engine {
         &self,
         account_id: i64,
         built: Arc<mime::BuiltMessage>,
+        outgoing: &OutgoingMessage,
         not_before: i64,
     ) -> Result<i64> {
+        let draft = serde_json::to_string(outgoing)
+            .map_err(|error| Error::internal(format!("cannot keep the draft: {error}")))?;
         let outbox_id = self
             .blocking(move |store| {
                 store.queue_outgoing(
@@ -379,6 +472,7 @@ impl Engine {
                         bcc: &built.bcc,
                         subject: &built.subject,
                         to_display: &built.to_display,
+                        draft: &draft,
                     },
                     not_before,
                 )

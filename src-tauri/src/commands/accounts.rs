@@ -16,7 +16,17 @@ pub async fn get_app_state(shell: State<'_, Shell>) -> Result<AppState, IpcError
         keyring_available: engine.keyring_available(),
         language: engine.language().await.map_err(ipc)?,
         data_dir: engine.data_dir().display().to_string(),
+        undo_send_seconds: engine.undo_send_seconds().await.map_err(ipc)?,
     })
+}
+
+#[tauri::command]
+pub async fn set_undo_send_seconds(shell: State<'_, Shell>, seconds: u32) -> Result<(), IpcError> {
+    shell
+        .engine()?
+        .set_undo_send_seconds(seconds)
+        .await
+        .map_err(ipc)
 }
 
 #[tauri::command]

@@ -3,6 +3,7 @@
 use dakiya_engine::store::{Folder, OutboxItem};
 use dakiya_engine::{
     FetchProgress, FetchReport, MessageDetail, MessageSummary, OutgoingMessage, SendReport,
+    SendStarted,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -10,13 +11,27 @@ use tauri::State;
 use crate::ipc_error::{ipc, IpcError};
 use crate::state::Shell;
 
+/// Send: the message waits for "Undo" for the user's delay, then goes (see `undo_send`).
 #[tauri::command]
 pub async fn send_message(
     shell: State<'_, Shell>,
     account_id: i64,
     message: OutgoingMessage,
-) -> Result<SendReport, IpcError> {
-    shell.engine()?.send(account_id, message).await.map_err(ipc)
+) -> Result<SendStarted, IpcError> {
+    shell
+        .engine()?
+        .send_with_undo(account_id, message)
+        .await
+        .map_err(ipc)
+}
+
+/// "Undo": the message leaves the outbox unsent; what was written comes back to the composer.
+#[tauri::command]
+pub async fn undo_send(
+    shell: State<'_, Shell>,
+    outbox_id: i64,
+) -> Result<OutgoingMessage, IpcError> {
+    shell.engine()?.undo_send(outbox_id).await.map_err(ipc)
 }
 
 /// What waits in the outbox, oldest first.

@@ -13,6 +13,7 @@ import {
   getOutbox,
   saveAccount,
   setLanguage as saveLanguage,
+  setUndoSendSeconds,
   type Account,
   type AppState,
   type FetchProgress,
@@ -117,6 +118,17 @@ export async function changeLanguage(language: Language): Promise<void> {
     await saveLanguage(language);
   } catch (error) {
     showError("context.language", error as IpcError);
+  }
+}
+
+/** The "undo send" delay; an invalid entry is refused with the engine's sentence. */
+export async function changeUndoSend(seconds: number): Promise<void> {
+  if (!Number.isInteger(seconds) || seconds < 0) return;
+  try {
+    await setUndoSendSeconds(seconds);
+    if (app.state !== null) app.state.undoSendSeconds = seconds;
+  } catch (error) {
+    showError("context.undoSend", error as IpcError);
   }
 }
 

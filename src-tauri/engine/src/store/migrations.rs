@@ -108,7 +108,8 @@ CREATE TABLE outbox (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     last_error      TEXT,
-    held            INTEGER NOT NULL DEFAULT 0
+    held            INTEGER NOT NULL DEFAULT 0,
+    draft           TEXT
 ) STRICT;
 CREATE INDEX outbox_due ON outbox(held, next_attempt_at);
 ";

@@ -57,6 +57,8 @@ pub struct NewOutgoing<'a> {
     pub bcc: &'a [String],
     pub subject: &'a str,
     pub to_display: &'a str,
+    /// What the user wrote (JSON of `OutgoingMessage`), given back by "Undo".
+    pub draft: &'a str,
 }
 
 const ITEM_COLUMNS: &str = "id, account_id, message_id, subject, to_display, queued_at, \
@@ -93,8 +95,8 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO outbox (account_id, message_id, raw, envelope_from, envelope_to, bcc,
-                     subject, to_display, queued_at, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     subject, to_display, queued_at, next_attempt_at, draft)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     message.account_id,
                     message.message_id,
@@ -105,7 +107,8 @@ impl Store {
                     message.subject,
                     message.to_display,
                     now,
-                    not_before.max(now)
+                    not_before.max(now),
+                    message.draft
                 ],
             )?;
             Ok(tx.last_insert_rowid())
@@ -159,6 +162,31 @@ impl Store {
                 due.push(queued);
             }
             Ok(due)
+        })
+    }
+
+    /// Takes a message back out of the outbox before any attempt to send it ("Undo"), and
+    /// returns what the user wrote. Fails when it was already handed to a server or is gone.
+    pub fn withdraw_outgoing(&self, outbox_id: i64) -> Result<Option<String>> {
+        self.write(|tx| {
+            let found: Option<(u32, Option<String>)> = tx
+                .query_row(
+                    "SELECT attempts, draft FROM outbox WHERE id = ?1",
+                    [outbox_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            match found {
+                None => Err(Error::not_found("the message in the outbox (it was sent)")),
+                Some((attempts, _)) if attempts > 0 => Err(Error::new(
+                    crate::error::ErrorKind::Config,
+                    "the message was already handed to the server and can no longer be undone",
+                )),
+                Some((_, draft)) => {
+                    tx.execute("DELETE FROM outbox WHERE id = ?1", [outbox_id])?;
+                    Ok(draft)
+                }
+            }
         })
     }
 

@@ -16,6 +16,7 @@ import type { OutboxItem } from "./bindings/OutboxItem";
 import type { OutgoingMessage } from "./bindings/OutgoingMessage";
 import type { Passwords } from "./bindings/Passwords";
 import type { SendReport } from "./bindings/SendReport";
+import type { SendStarted } from "./bindings/SendStarted";
 import type { TrustedCertificate } from "./bindings/TrustedCertificate";
 
 function insideTauri(): boolean {
@@ -62,8 +63,16 @@ export function parseCertificate(pem: string): Promise<TrustedCertificate> {
   return call("parse_certificate", () => ({ pem }));
 }
 
-export function sendMessage(accountId: number, message: OutgoingMessage): Promise<SendReport> {
+export function sendMessage(accountId: number, message: OutgoingMessage): Promise<SendStarted> {
   return call("send_message", () => ({ accountId, message }));
+}
+
+export function undoSend(outboxId: number): Promise<OutgoingMessage> {
+  return call("undo_send", () => ({ outboxId }));
+}
+
+export function setUndoSendSeconds(seconds: number): Promise<null> {
+  return call("set_undo_send_seconds", () => ({ seconds }));
 }
 
 export function fetchMail(

@@ -24,5 +24,6 @@ export type { Pop3Mode } from "./bindings/Pop3Mode";
 export type { Security } from "./bindings/Security";
 export type { SendOutcome } from "./bindings/SendOutcome";
 export type { SendReport } from "./bindings/SendReport";
+export type { SendStarted } from "./bindings/SendStarted";
 export type { ServerSettings } from "./bindings/ServerSettings";
 export type { TrustedCertificate } from "./bindings/TrustedCertificate";

@@ -5,4 +5,8 @@ import type { Language } from "./Language";
 /**
  * Everything the UI needs at start.
  */
-export type AppState = { accounts: Array<Account>, keyringAvailable: boolean, language: Language, dataDir: string, };
+export type AppState = { accounts: Array<Account>, keyringAvailable: boolean, language: Language, dataDir: string, 
+/**
+ * Seconds a sent message can still be taken back (0: sent at once).
+ */
+undoSendSeconds: number, };
