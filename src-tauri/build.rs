@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "get_outbox",
     "send_outbox_now",
     "undo_send",
+    "edit_queued",
     "set_undo_send_seconds",
 ];
 

@@ -941,6 +941,18 @@ mod e2e {
         story.screenshot("10-outbox-hi.png");
         story.step("a refused message waits in the Outbox with the server's reason");
 
+        // "Edit and send again": the text goes back to the composer and leaves the Outbox.
+        story.click("outbox-edit");
+        story.wait("the held message back in the composer", FIND, || {
+            let to = story.session.by_testid("compose-to").ok()?;
+            (story.value(&to) == "nobody-at-all@dakiya.test").then_some(())
+        });
+        assert_eq!(story.value(&story.el("compose-subject")), "कोई नहीं");
+        story.wait("the Outbox to be empty again", FIND, || {
+            (!story.present("outbox-count")).then_some(())
+        });
+        story.step("a held message went back to the composer");
+
         // The message sent in the first session is under Sent, exactly once.
         story.click("nav-sent");
         let rows = story.wait("the sent message listed under Sent", FIND, || {

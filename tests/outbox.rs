@@ -184,6 +184,29 @@ async fn a_5xx_is_held_with_the_servers_reason_until_sent_again() {
     assert_eq!(server.messages().len(), 1);
 }
 
+/// "Edit" on a held message gives the text back for correction; a message that is only
+/// waiting to be retried (it may yet be accepted) is not taken back.
+#[tokio::test]
+async fn a_held_message_can_be_taken_back_to_edit() {
+    let server = FakeSmtp::start(SmtpBehaviour::RefuseRecipient).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, account) = scripted_engine(server.port, dir.path()).await;
+    let written = letter("nobody@dakiya.test");
+    engine.send(account, written.clone()).await.unwrap();
+    let held = engine.outbox().await.unwrap();
+    assert!(held[0].held);
+    assert!(engine.undo_send(held[0].id).await.is_err(), "not an undo");
+    assert_eq!(engine.edit_queued(held[0].id).await.unwrap(), written);
+    assert!(engine.outbox().await.unwrap().is_empty());
+
+    server.set_behaviour(SmtpBehaviour::TempFailData);
+    engine.send(account, written).await.unwrap();
+    let retrying = engine.outbox().await.unwrap();
+    assert!(!retrying[0].held);
+    assert!(engine.edit_queued(retrying[0].id).await.is_err());
+    assert_eq!(engine.outbox().await.unwrap().len(), 1, "still queued");
+}
+
 fn cli_path() -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/dakiya-cli");
     assert!(path.exists(), "build it first: {}", path.display());

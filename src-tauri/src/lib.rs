@@ -50,6 +50,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::get_outbox,
         commands::send_outbox_now,
         commands::undo_send,
+        commands::edit_queued,
         commands::set_undo_send_seconds,
     ])
 }

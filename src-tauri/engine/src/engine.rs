@@ -406,10 +406,20 @@ impl Engine {
     /// "Undo": takes a message that has not been handed to a server yet out of the outbox and
     /// gives back what the user wrote.
     pub async fn undo_send(&self, outbox_id: i64) -> Result<OutgoingMessage> {
+        self.withdraw(outbox_id, false).await
+    }
+
+    /// "Edit" in the Outbox: a message held there (refused by the server, or waiting for a
+    /// password) goes back to the composer, to be corrected and sent again.
+    pub async fn edit_queued(&self, outbox_id: i64) -> Result<OutgoingMessage> {
+        self.withdraw(outbox_id, true).await
+    }
+
+    async fn withdraw(&self, outbox_id: i64, held_too: bool) -> Result<OutgoingMessage> {
         // Never while a flush is handing messages over: it is either sent or withdrawn, whole.
         let _sending = self.send_lock.lock().await;
         let draft = self
-            .blocking(move |store| store.withdraw_outgoing(outbox_id))
+            .blocking(move |store| store.withdraw_outgoing(outbox_id, held_too))
             .await?;
         self.emit(EngineEvent::OutboxChanged);
         let draft = draft.ok_or_else(|| Error::internal("the withdrawn message kept no draft"))?;

@@ -25,6 +25,15 @@ pub async fn send_message(
         .map_err(ipc)
 }
 
+/// "Edit" on a held Outbox message: it leaves the outbox and its text goes to the composer.
+#[tauri::command]
+pub async fn edit_queued(
+    shell: State<'_, Shell>,
+    outbox_id: i64,
+) -> Result<OutgoingMessage, IpcError> {
+    shell.engine()?.edit_queued(outbox_id).await.map_err(ipc)
+}
+
 /// "Undo": the message leaves the outbox unsent; what was written comes back to the composer.
 #[tauri::command]
 pub async fn undo_send(

@@ -165,24 +165,28 @@ impl Store {
         })
     }
 
-    /// Takes a message back out of the outbox before any attempt to send it ("Undo"), and
-    /// returns what the user wrote. Fails when it was already handed to a server or is gone.
-    pub fn withdraw_outgoing(&self, outbox_id: i64) -> Result<Option<String>> {
+    /// Takes a message back out of the outbox and returns what the user wrote: before any
+    /// attempt to send it ("Undo"), or, with `held_too`, also when the server refused it or
+    /// the account needs the user ("Edit" in the Outbox). Fails when it is gone (sent) or was
+    /// handed to a server that may still accept it on the next attempt.
+    pub fn withdraw_outgoing(&self, outbox_id: i64, held_too: bool) -> Result<Option<String>> {
         self.write(|tx| {
-            let found: Option<(u32, Option<String>)> = tx
+            let found: Option<(u32, bool, Option<String>)> = tx
                 .query_row(
-                    "SELECT attempts, draft FROM outbox WHERE id = ?1",
+                    "SELECT attempts, held, draft FROM outbox WHERE id = ?1",
                     [outbox_id],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
                 )
                 .optional()?;
             match found {
                 None => Err(Error::not_found("the message in the outbox (it was sent)")),
-                Some((attempts, _)) if attempts > 0 => Err(Error::new(
-                    crate::error::ErrorKind::Config,
-                    "the message was already handed to the server and can no longer be undone",
-                )),
-                Some((_, draft)) => {
+                Some((attempts, held, _)) if attempts > 0 && !(held && held_too) => {
+                    Err(Error::new(
+                        crate::error::ErrorKind::Config,
+                        "the message was already handed to the server and can no longer be undone",
+                    ))
+                }
+                Some((_, _, draft)) => {
                     tx.execute("DELETE FROM outbox WHERE id = ?1", [outbox_id])?;
                     Ok(draft)
                 }

@@ -67,6 +67,10 @@ export function sendMessage(accountId: number, message: OutgoingMessage): Promis
   return call("send_message", () => ({ accountId, message }));
 }
 
+export function editQueued(outboxId: number): Promise<OutgoingMessage> {
+  return call("edit_queued", () => ({ outboxId }));
+}
+
 export function undoSend(outboxId: number): Promise<OutgoingMessage> {
   return call("undo_send", () => ({ outboxId }));
 }
