@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "send_outbox_now",
     "undo_send",
     "edit_queued",
+    "send_later",
     "set_undo_send_seconds",
 ];
 

@@ -953,6 +953,22 @@ mod e2e {
         });
         story.step("a held message went back to the composer");
 
+        // Corrected and sent later: it waits in the Outbox, scheduled.
+        story.type_into("compose-to", "ravi@example.org");
+        story.click("compose-later-toggle");
+        story.paste_into("compose-later-time", "2030-01-15T09:30");
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("12-send-later-hi.png");
+        story.click("compose-send");
+        story.el("compose-scheduled");
+        story.click("nav-outbox");
+        story.el("outbox-scheduled");
+        story.wait("one scheduled message in the Outbox", FIND, || {
+            let count = story.session.by_testid("outbox-count").ok()?;
+            (count.inner_text().ok()?.trim() == "1").then_some(())
+        });
+        story.step("a message scheduled for later waits in the Outbox");
+
         // The message sent in the first session is under Sent, exactly once.
         story.click("nav-sent");
         let rows = story.wait("the sent message listed under Sent", FIND, || {

@@ -51,6 +51,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::send_outbox_now,
         commands::undo_send,
         commands::edit_queued,
+        commands::send_later,
         commands::set_undo_send_seconds,
     ])
 }

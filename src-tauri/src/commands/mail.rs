@@ -25,6 +25,21 @@ pub async fn send_message(
         .map_err(ipc)
 }
 
+/// "Send later": the message waits in the outbox until `send_at` (Unix seconds).
+#[tauri::command]
+pub async fn send_later(
+    shell: State<'_, Shell>,
+    account_id: i64,
+    message: OutgoingMessage,
+    send_at: i64,
+) -> Result<String, IpcError> {
+    shell
+        .engine()?
+        .queue_message(account_id, message, Some(send_at))
+        .await
+        .map_err(ipc)
+}
+
 /// "Edit" on a held Outbox message: it leaves the outbox and its text goes to the composer.
 #[tauri::command]
 pub async fn edit_queued(

@@ -67,6 +67,10 @@ export function sendMessage(accountId: number, message: OutgoingMessage): Promis
   return call("send_message", () => ({ accountId, message }));
 }
 
+export function sendLater(accountId: number, message: OutgoingMessage, sendAt: number): Promise<string> {
+  return call("send_later", () => ({ accountId, message, sendAt }));
+}
+
 export function editQueued(outboxId: number): Promise<OutgoingMessage> {
   return call("edit_queued", () => ({ outboxId }));
 }
