@@ -4,11 +4,9 @@
 use std::time::{Duration, Instant};
 
 use dakiya_engine::pop3::Timeouts;
-use dakiya_engine::{
-    AccountSettings, Engine, ErrorKind, PasswordStorage, Passwords, Pop3Mode, Security,
-    ServerSettings,
-};
+use dakiya_engine::{Engine, ErrorKind, PasswordStorage, Passwords, Pop3Mode, Security};
 use dakiya_tests::fake_pop3::{FakePop3, Fault};
+use dakiya_tests::fixtures::{scripted_account, scripted_passwords};
 
 fn messages() -> Vec<Vec<u8>> {
     (1..=3)
@@ -30,29 +28,12 @@ async fn engine_for(port: u16, dir: &std::path::Path) -> (Engine, i64) {
         command: Duration::from_millis(700),
         per_mib: Duration::from_millis(100),
     });
-    let server = ServerSettings {
-        host: "127.0.0.1".into(),
+    let settings = scripted_account(
         port,
-        security: Security::PlaintextDangerous,
-        username: "user".into(),
-    };
-    let settings = AccountSettings {
-        display_name: "Fault".into(),
-        email: "fault@dakiya.test".into(),
-        pop3: server.clone(),
-        pop3_mode: Pop3Mode::DeleteAfterDownload,
-        keep_days: None,
-        delete_when_deleted_here: false,
-        headers_only: false,
-        max_message_kib: None,
-        check_interval_minutes: None,
-        smtp: server,
-        trusted_certificate: None,
-    };
-    let passwords = Passwords {
-        pop3: "pw".into(),
-        smtp: "pw".into(),
-    };
+        Security::PlaintextDangerous,
+        Pop3Mode::DeleteAfterDownload,
+    );
+    let passwords = scripted_passwords();
     let account = engine
         .save_account(None, settings, passwords)
         .await

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use dakiya_engine::store::Folder;
 use dakiya_engine::{
-    AccountSettings, Engine, ErrorKind, ErrorReason, OutgoingMessage, PasswordStorage, Passwords,
-    Pop3Mode, Security, SendOutcome, ServerSettings,
+    Engine, ErrorKind, ErrorReason, OutgoingMessage, PasswordStorage, Pop3Mode, Security,
+    SendOutcome,
 };
 use dakiya_tests::fake_smtp::{FakeSmtp, SmtpBehaviour};
-use dakiya_tests::fixtures::User;
+use dakiya_tests::fixtures::{scripted_account, scripted_passwords, User};
 
 const DELIVERY: Duration = Duration::from_secs(20);
 
@@ -84,37 +84,12 @@ async fn a_sent_message_is_filed_under_sent_and_bcc_stays_in_the_envelope() {
     }
 }
 
-fn scripted_settings(port: u16) -> AccountSettings {
-    let server = ServerSettings {
-        host: "127.0.0.1".into(),
-        port,
-        security: Security::PlaintextDangerous,
-        username: "user".into(),
-    };
-    AccountSettings {
-        display_name: "Outbox".into(),
-        email: "outbox@dakiya.test".into(),
-        pop3: server.clone(),
-        pop3_mode: Pop3Mode::KeepOnServer,
-        keep_days: None,
-        delete_when_deleted_here: false,
-        headers_only: false,
-        max_message_kib: None,
-        check_interval_minutes: None,
-        smtp: server,
-        trusted_certificate: None,
-    }
-}
-
 async fn scripted_engine(port: u16, dir: &Path) -> (Engine, i64) {
     let mut engine = Engine::open(dir, PasswordStorage::MemoryOnly).unwrap();
     engine.set_smtp_timeout(Duration::from_millis(700));
-    let passwords = Passwords {
-        pop3: "pw".into(),
-        smtp: "pw".into(),
-    };
+    let settings = scripted_account(port, Security::PlaintextDangerous, Pop3Mode::KeepOnServer);
     let account = engine
-        .save_account(None, scripted_settings(port), passwords)
+        .save_account(None, settings, scripted_passwords())
         .await
         .unwrap();
     (engine, account.id)

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use dakiya_engine::pop3::Timeouts;
 use dakiya_engine::{
-    AccountSettings, Engine, ErrorKind, ErrorReason, FetchProgress, PasswordStorage, Passwords,
-    Pop3Mode, Security, ServerSettings,
+    AccountSettings, Engine, ErrorKind, ErrorReason, FetchProgress, PasswordStorage, Pop3Mode,
+    Security,
 };
 use dakiya_tests::fake_pop3::{top, FakePop3, Fault};
-use dakiya_tests::fixtures::{as_served, User};
+use dakiya_tests::fixtures::{as_served, scripted_account, scripted_passwords, User};
 
 const NO_PROGRESS: &(dyn Fn(FetchProgress) + Send + Sync) = &|_| {};
 
@@ -221,30 +221,9 @@ async fn scripted_engine(
         command: Duration::from_secs(2),
         per_mib: Duration::from_millis(100),
     });
-    let server = ServerSettings {
-        host: "127.0.0.1".into(),
-        port,
-        security: Security::PlaintextDangerous,
-        username: "user".into(),
-    };
-    let mut settings = AccountSettings {
-        display_name: "Scripted".into(),
-        email: "scripted@dakiya.test".into(),
-        pop3: server.clone(),
-        pop3_mode: mode,
-        keep_days: None,
-        delete_when_deleted_here: false,
-        headers_only: false,
-        max_message_kib: None,
-        check_interval_minutes: None,
-        smtp: server,
-        trusted_certificate: None,
-    };
+    let mut settings = scripted_account(port, Security::PlaintextDangerous, mode);
     adjust(&mut settings);
-    let passwords = Passwords {
-        pop3: "pw".into(),
-        smtp: "pw".into(),
-    };
+    let passwords = scripted_passwords();
     let account = engine
         .save_account(None, settings, passwords)
         .await

@@ -5,32 +5,15 @@ use std::time::{Duration, Instant};
 
 use dakiya_engine::{
     AccountSettings, Engine, ErrorInfo, ErrorKind, ErrorReason, OutgoingMessage, PasswordStorage,
-    Passwords, Pop3Mode, Security, SendOutcome, ServerSettings,
+    Passwords, Pop3Mode, Security, SendOutcome,
 };
 use dakiya_tests::fake_smtp::{FakeSmtp, SmtpBehaviour};
+use dakiya_tests::fixtures::scripted_account;
 
 const DEADLINE: Duration = Duration::from_millis(700);
 
 fn settings(port: u16, security: Security) -> AccountSettings {
-    let server = ServerSettings {
-        host: "127.0.0.1".into(),
-        port,
-        security,
-        username: "user".into(),
-    };
-    AccountSettings {
-        display_name: "Fault".into(),
-        email: "fault@dakiya.test".into(),
-        pop3: server.clone(),
-        pop3_mode: Pop3Mode::KeepOnServer,
-        keep_days: None,
-        delete_when_deleted_here: false,
-        headers_only: false,
-        max_message_kib: None,
-        check_interval_minutes: None,
-        smtp: server,
-        trusted_certificate: None,
-    }
+    scripted_account(port, security, Pop3Mode::KeepOnServer)
 }
 
 async fn send_to(behaviour: SmtpBehaviour, security: Security) -> (ErrorInfo, FakeSmtp, Duration) {

@@ -115,6 +115,38 @@ impl User {
     }
 }
 
+/// An account whose POP3 and SMTP servers are both the scripted one on 127.0.0.1:`port`
+/// (user "user", password "pw"), for the faults the real daemons cannot make.
+pub fn scripted_account(port: u16, security: Security, mode: Pop3Mode) -> AccountSettings {
+    let server = ServerSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security,
+        username: "user".into(),
+    };
+    AccountSettings {
+        display_name: "Scripted".into(),
+        email: "scripted@dakiya.test".into(),
+        pop3: server.clone(),
+        pop3_mode: mode,
+        keep_days: None,
+        delete_when_deleted_here: false,
+        headers_only: false,
+        max_message_kib: None,
+        check_interval_minutes: None,
+        smtp: server,
+        trusted_certificate: None,
+    }
+}
+
+/// The passwords of a [`scripted_account`].
+pub fn scripted_passwords() -> Passwords {
+    Passwords {
+        pop3: "pw".into(),
+        smtp: "pw".into(),
+    }
+}
+
 /// What a POP3 server serves for a Maildir file: Maildir stores bare LF, RETR sends CRLF.
 pub fn as_served(maildir_file: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(maildir_file.len() + maildir_file.len() / 40);

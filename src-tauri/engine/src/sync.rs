@@ -296,6 +296,12 @@ fn no_unique_ids(message: String) -> Error {
     Error::new(ErrorKind::Config, message).with_reason(ErrorReason::NoUniqueIds)
 }
 
+/// What the store holds of this account's server, read on the blocking pool.
+async fn stored_uidls(store: &Arc<Store>, account_id: i64) -> Result<HashMap<String, UidlState>> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || store.stored_uidls(account_id)).await?
+}
+
 async fn open_session(
     account: &Account,
     password: &str,
@@ -320,11 +326,7 @@ pub async fn fetch(
     let mut session = open_session(account, password, timeouts).await?;
 
     let sizes: HashMap<u32, u64> = session.list_all().await?.into_iter().collect();
-    let stored = {
-        let store = Arc::clone(&store);
-        let account_id = account.id;
-        tokio::task::spawn_blocking(move || store.stored_uidls(account_id)).await??
-    };
+    let stored = stored_uidls(&store, account.id).await?;
     let (on_server, naming) = name_messages(&mut session, &sizes, settings, &stored).await?;
     if naming != Naming::Uidl {
         tracing::info!(
@@ -487,11 +489,7 @@ pub async fn download_whole(
     let settings = &account.settings;
     let mut session = open_session(account, password, timeouts).await?;
     let sizes: HashMap<u32, u64> = session.list_all().await?.into_iter().collect();
-    let stored = {
-        let store = Arc::clone(&store);
-        let account_id = account.id;
-        tokio::task::spawn_blocking(move || store.stored_uidls(account_id)).await??
-    };
+    let stored = stored_uidls(&store, account.id).await?;
     let (on_server, _) = name_messages(&mut session, &sizes, settings, &stored).await?;
     let Some(number) = on_server
         .iter()

@@ -149,6 +149,21 @@ pub fn now_unix() -> i64 {
 mod tests {
     use super::*;
 
+    /// A fresh store in `dir` holding one account, whose id is returned.
+    fn store_with_account(dir: &Path) -> (Store, i64) {
+        let store = Store::open(&dir.join("mail.sqlite3")).unwrap();
+        let account = store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO accounts (settings_json, created_at) VALUES ('{}', 0)",
+                    [],
+                )?;
+                Ok(tx.last_insert_rowid())
+            })
+            .unwrap();
+        (store, account)
+    }
+
     #[test]
     fn store_file_is_private_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
@@ -182,16 +197,7 @@ mod tests {
     #[test]
     fn a_full_disk_is_reported_as_such() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("mail.sqlite3")).unwrap();
-        let account = store
-            .write(|tx| {
-                tx.execute(
-                    "INSERT INTO accounts (settings_json, created_at) VALUES ('{}', 0)",
-                    [],
-                )?;
-                Ok(tx.last_insert_rowid())
-            })
-            .unwrap();
+        let (store, account) = store_with_account(dir.path());
         let pages: i64 = lock(&store.writer)
             .query_row("PRAGMA page_count", [], |row| row.get(0))
             .unwrap();
@@ -218,16 +224,7 @@ mod tests {
     #[test]
     fn large_raw_bytes_round_trip_exactly() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("mail.sqlite3")).unwrap();
-        let account = store
-            .write(|tx| {
-                tx.execute(
-                    "INSERT INTO accounts (settings_json, created_at) VALUES ('{}', 0)",
-                    [],
-                )?;
-                Ok(tx.last_insert_rowid())
-            })
-            .unwrap();
+        let (store, account) = store_with_account(dir.path());
         let mut raw = b"Subject: large\r\n\r\n".to_vec();
         raw.extend((0..3 * 1024 * 1024).map(|n: u32| b'a' + (n % 26) as u8));
         let start = &raw[..20];
