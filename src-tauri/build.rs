@@ -21,6 +21,14 @@ const COMMANDS: &[&str] = &[
     "edit_queued",
     "send_later",
     "set_undo_send_seconds",
+    "respond_to_message",
+    "save_draft",
+    "get_drafts",
+    "open_draft",
+    "delete_draft",
+    "suggest_addresses",
+    "attach_files",
+    "choose_attachments",
 ];
 
 fn main() {

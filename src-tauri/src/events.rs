@@ -20,6 +20,8 @@ pub const FETCH_FAILED: &str = "fetch-failed";
 pub const FETCH_FINISHED: &str = "fetch-finished";
 /// No payload. A message entered or left the outbox, or an attempt to send one failed.
 pub const OUTBOX_CHANGED: &str = "outbox-changed";
+/// No payload. A draft was saved, deleted or sent.
+pub const DRAFTS_CHANGED: &str = "drafts-changed";
 
 /// Forwards the engine's events to the windows until the engine goes away.
 pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
@@ -35,6 +37,7 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
             Ok(EngineEvent::FetchFailed(failure)) => app.emit(FETCH_FAILED, failure),
             Ok(EngineEvent::FetchFinished(report)) => app.emit(FETCH_FINISHED, report),
             Ok(EngineEvent::OutboxChanged) => app.emit(OUTBOX_CHANGED, ()),
+            Ok(EngineEvent::DraftsChanged) => app.emit(DRAFTS_CHANGED, ()),
             // Only progress is plentiful enough to be dropped; the next one replaces it.
             Err(RecvError::Lagged(_)) => Ok(()),
             Err(RecvError::Closed) => return,

@@ -53,6 +53,14 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::edit_queued,
         commands::send_later,
         commands::set_undo_send_seconds,
+        commands::respond_to_message,
+        commands::save_draft,
+        commands::get_drafts,
+        commands::open_draft,
+        commands::delete_draft,
+        commands::suggest_addresses,
+        commands::attach_files,
+        commands::choose_attachments,
     ])
 }
 
@@ -91,6 +99,7 @@ pub fn run() {
     let webview_data = shell.webview_data_dir();
     let engine = shell.engine().ok();
     let result = with_commands(tauri::Builder::default())
+        .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             open_main_window(app.handle(), webview_data.clone())?;
             if let Some(engine) = engine.clone() {

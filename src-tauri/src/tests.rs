@@ -250,6 +250,10 @@ fn export_bindings() {
         dakiya_engine::ErrorInfo::export_all(&config),
         dakiya_engine::store::OutboxItem::export_all(&config),
         dakiya_engine::store::Folder::export_all(&config),
+        dakiya_engine::ComposeStart::export_all(&config),
+        dakiya_engine::store::DraftItem::export_all(&config),
+        dakiya_engine::store::KnownAddress::export_all(&config),
+        dakiya_engine::mime::Response::export_all(&config),
     ];
     for result in results {
         result.expect("bindings are written");

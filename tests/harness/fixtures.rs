@@ -56,6 +56,9 @@ pub fn account_settings(
         trusted_certificate: Some(
             TrustedCertificate::from_pem(servers.ca_pem()).expect("the test CA parses"),
         ),
+        reply_to: String::new(),
+        signature: String::new(),
+        identities: Vec::new(),
     }
 }
 
@@ -136,6 +139,9 @@ pub fn scripted_account(port: u16, security: Security, mode: Pop3Mode) -> Accoun
         check_interval_minutes: None,
         smtp: server,
         trusted_certificate: None,
+        reply_to: String::new(),
+        signature: String::new(),
+        identities: Vec::new(),
     }
 }
 

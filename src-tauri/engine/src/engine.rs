@@ -7,6 +7,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
+mod compose;
+
+pub use compose::ComposeStart;
+
 use crate::account::secrets::{PasswordStore, Server};
 use crate::account::{Account, AccountSettings, Passwords};
 use crate::error::{Error, ErrorInfo, ErrorKind, Result};
@@ -343,7 +347,7 @@ impl Engine {
     /// built); every failure after queueing is an outcome, and the message stays in the outbox.
     pub async fn send(&self, account_id: i64, outgoing: OutgoingMessage) -> Result<SendReport> {
         let account = self.account(account_id).await?;
-        let built = Arc::new(mime::build_message(&account.settings, &outgoing)?);
+        let built = Arc::new(self.build(&account, &outgoing).await?);
         let _sending = self.send_lock.lock().await;
         let outbox_id = self
             .queue_built(
@@ -384,7 +388,7 @@ impl Engine {
         }
         let send_at = crate::store::now_unix() + i64::from(delay);
         let account = self.account(account_id).await?;
-        let built = Arc::new(mime::build_message(&account.settings, &outgoing)?);
+        let built = Arc::new(self.build(&account, &outgoing).await?);
         let outbox_id = self
             .queue_built(account_id, Arc::clone(&built), &outgoing, send_at)
             .await?;
@@ -454,7 +458,7 @@ impl Engine {
         send_at: Option<i64>,
     ) -> Result<String> {
         let account = self.account(account_id).await?;
-        let built = Arc::new(mime::build_message(&account.settings, &outgoing)?);
+        let built = Arc::new(self.build(&account, &outgoing).await?);
         let not_before = send_at.unwrap_or_else(crate::store::now_unix);
         self.queue_built(account_id, Arc::clone(&built), &outgoing, not_before)
             .await?;
@@ -470,6 +474,7 @@ impl Engine {
     ) -> Result<i64> {
         let draft = serde_json::to_string(outgoing)
             .map_err(|error| Error::internal(format!("cannot keep the draft: {error}")))?;
+        let draft_id = outgoing.draft_id;
         let outbox_id = self
             .blocking(move |store| {
                 store.queue_outgoing(
@@ -483,12 +488,16 @@ impl Engine {
                         subject: &built.subject,
                         to_display: &built.to_display,
                         draft: &draft,
+                        draft_id,
                     },
                     not_before,
                 )
             })
             .await?;
         self.emit(EngineEvent::OutboxChanged);
+        if draft_id.is_some() {
+            self.emit(EngineEvent::DraftsChanged);
+        }
         Ok(outbox_id)
     }
 

@@ -77,6 +77,9 @@ pub enum ErrorReason {
     /// The SMTP server refused the message for good (5yz): it stays in the outbox until the
     /// user changes something and sends it again.
     MessageRefused,
+    /// A file attached to the message is gone or unreadable: the message was not sent and
+    /// stays in the composer.
+    AttachmentMissing,
 }
 
 /// The engine's error: a kind, a sentence-sized message in English for logs and the CLI,

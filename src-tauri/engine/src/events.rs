@@ -23,6 +23,8 @@ pub enum EngineEvent {
     FetchFailed(FetchFailure),
     /// A message entered or left the outbox, or an attempt to send one failed.
     OutboxChanged,
+    /// A draft was saved or deleted (or sent, which deletes it).
+    DraftsChanged,
 }
 
 /// Payload of a failed fetch, for the UI.

@@ -120,19 +120,78 @@ pub struct AccountSettings {
     pub check_interval_minutes: Option<u32>,
     /// One extra CA or self-signed server certificate trusted for this account's servers only.
     pub trusted_certificate: Option<TrustedCertificate>,
+    /// Replies to mail sent as `email` go here instead, when set.
+    #[serde(default)]
+    pub reply_to: String,
+    /// Put below the `-- ` separator (RFC 3676 §4.3) of mail sent as `email`.
+    #[serde(default)]
+    pub signature: String,
+    /// Other names and addresses this account sends as (Thunderbird's identities): mail for
+    /// them arrives in the same mailbox, and a reply goes out as the one it was sent to.
+    #[serde(default)]
+    pub identities: Vec<Identity>,
+}
+
+/// A name and address to send as, with its own Reply-To and signature.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    pub display_name: String,
+    pub email: String,
+    #[serde(default)]
+    pub reply_to: String,
+    #[serde(default)]
+    pub signature: String,
+}
+
+fn check_address(email: &str) -> Result<()> {
+    let email = email.trim();
+    match email.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && !domain.is_empty() => Ok(()),
+        _ => Err(Error::config(format!("“{email}” is not an e-mail address"))),
+    }
 }
 
 impl AccountSettings {
+    /// Every identity this account sends as, its own name and address first.
+    pub fn all_identities(&self) -> Vec<Identity> {
+        let own = Identity {
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            reply_to: self.reply_to.clone(),
+            signature: self.signature.clone(),
+        };
+        std::iter::once(own)
+            .chain(self.identities.iter().cloned())
+            .collect()
+    }
+
+    /// The identity with this address (any case); the account's own for an empty or unknown one.
+    pub fn identity(&self, email: &str) -> Identity {
+        let email = email.trim();
+        let all = self.all_identities();
+        all.iter()
+            .find(|identity| identity.email.trim().eq_ignore_ascii_case(email))
+            .unwrap_or(&all[0])
+            .clone()
+    }
+
     pub fn validate(&self) -> Result<()> {
-        let email = self.email.trim();
-        match email.split_once('@') {
-            Some((local, domain)) if !local.is_empty() && !domain.is_empty() => {}
-            _ => return Err(Error::config(format!("“{email}” is not an e-mail address"))),
-        }
-        if self.display_name.chars().any(char::is_control) || email.chars().any(char::is_control) {
-            return Err(Error::config(
-                "the name or address contains control characters",
-            ));
+        for identity in self.all_identities() {
+            check_address(&identity.email)?;
+            if !identity.reply_to.trim().is_empty() {
+                check_address(&identity.reply_to)?;
+            }
+            // A signature has lines; a name or address is one line and becomes a header.
+            if [&identity.display_name, &identity.email, &identity.reply_to]
+                .iter()
+                .any(|field| field.chars().any(char::is_control))
+            {
+                return Err(Error::config(
+                    "the name or address contains control characters",
+                ));
+            }
         }
         if self.check_interval_minutes == Some(0) {
             return Err(Error::config("check for new mail at most every minute"));

@@ -7,7 +7,12 @@ mod flowed;
 mod html;
 mod outgoing;
 mod reader;
+mod reply;
 
 pub use html::{sanitize_html, SanitizedHtml};
-pub use outgoing::{build_message, BuiltMessage, OutgoingMessage};
+pub use outgoing::{
+    build_message, AttachmentData, AttachmentSource, BuiltMessage, OutgoingAttachment,
+    OutgoingMessage,
+};
 pub use reader::{envelope, read_message, search_text, Envelope, MessageContent, SearchText};
+pub use reply::{attachment_of, respond, QuoteWords, Response, ENGLISH, HINDI};

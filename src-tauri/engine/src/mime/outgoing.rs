@@ -3,8 +3,8 @@
 
 use std::str::FromStr;
 
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Mailboxes};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Attachment, Body, Mailbox, Mailboxes, MultiPart, SinglePart};
 use lettre::Message;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,61 @@ pub struct OutgoingMessage {
     pub bcc: String,
     pub subject: String,
     pub body: String,
+    /// The identity to send as (one of the account's addresses); empty: the account's own.
+    #[serde(default)]
+    pub from_address: String,
+    /// The Message-ID this answers, without angle brackets (RFC 5322 §3.6.4).
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
+    /// The thread's Message-IDs, oldest first, without angle brackets.
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub attachments: Vec<OutgoingAttachment>,
+    /// The saved draft this message was written in: it is deleted once the message is queued.
+    #[serde(default)]
+    pub draft_id: Option<i64>,
+}
+
+/// A file or a piece of stored mail to attach. Files are read when the message is sent (as
+/// Thunderbird does), so a draft stays small and a changed file goes out as it is then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct OutgoingAttachment {
+    /// The name the recipient sees.
+    pub name: String,
+    /// Bytes, as it was when attached: shown in the composer and checked against the server's
+    /// SIZE limit.
+    pub size: u64,
+    pub source: AttachmentSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum AttachmentSource {
+    File {
+        path: String,
+    },
+    /// A whole stored message, attached as message/rfc822 ("forward as attachment").
+    #[serde(rename_all = "camelCase")]
+    Message {
+        message_id: i64,
+    },
+    /// One attachment of a stored message (forwarding keeps the original's attachments).
+    #[serde(rename_all = "camelCase")]
+    MessagePart {
+        message_id: i64,
+        part: u32,
+    },
+}
+
+/// An attachment's bytes, read when the message is built.
+pub struct AttachmentData {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 pub struct BuiltMessage {
@@ -65,11 +120,89 @@ fn parse_addresses(field: &str, text: &str) -> Result<Mailboxes> {
     })
 }
 
-pub fn build_message(from: &AccountSettings, outgoing: &OutgoingMessage) -> Result<BuiltMessage> {
+/// A Message-ID as it goes in a header: one token in angle brackets, or nothing when what a
+/// stored message or a draft gave cannot be one.
+fn message_id_token(id: &str) -> Option<String> {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+    let valid = !id.is_empty()
+        && id.len() <= 250
+        && id.contains('@')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>'));
+    valid.then(|| format!("<{id}>"))
+}
+
+/// RFC 5322 §3.6.4 lets References grow with the thread; like Thunderbird we keep the first
+/// (the thread's root) and the newest ones, so a long thread's header stays short.
+const MAX_REFERENCES: usize = 20;
+
+fn references_header(references: &[String]) -> Option<String> {
+    let tokens: Vec<String> = references
+        .iter()
+        .filter_map(|id| message_id_token(id))
+        .collect();
+    let kept: Vec<&String> = if tokens.len() > MAX_REFERENCES {
+        tokens
+            .first()
+            .into_iter()
+            .chain(&tokens[tokens.len() - (MAX_REFERENCES - 1)..])
+            .collect()
+    } else {
+        tokens.iter().collect()
+    };
+    (!kept.is_empty()).then(|| {
+        kept.into_iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// A file name as a recipient's client will save it: one line, no directories.
+fn attachment_file_name(name: &str) -> String {
+    let name = one_line(name);
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    if base.is_empty() || base == "." || base == ".." {
+        "attachment".to_owned()
+    } else {
+        base.to_owned()
+    }
+}
+
+fn attachment_part(attachment: &AttachmentData) -> SinglePart {
+    let content_type = ContentType::parse(&one_line(&attachment.content_type))
+        .or_else(|_| ContentType::parse("application/octet-stream"))
+        .unwrap_or(ContentType::TEXT_PLAIN);
+    let name = attachment_file_name(&attachment.name);
+    let bytes = attachment.bytes.clone();
+    let body = if attachment
+        .content_type
+        .eq_ignore_ascii_case("message/rfc822")
+    {
+        // RFC 2046 §5.2.1 wants a message/rfc822 part in 7bit or 8bit; base64 is the last
+        // resort for a message with lines too long for either (readers decode it anyway).
+        Body::new_with_encoding(bytes, ContentTransferEncoding::SevenBit)
+            .or_else(|bytes| Body::new_with_encoding(bytes, ContentTransferEncoding::EightBit))
+            .or_else(|bytes| Body::new_with_encoding(bytes, ContentTransferEncoding::Base64))
+            .unwrap_or_else(Body::new)
+    } else {
+        // Base64 always: the recipient gets exactly these bytes, whatever their line endings.
+        Body::new_with_encoding(bytes, ContentTransferEncoding::Base64).unwrap_or_else(Body::new)
+    };
+    Attachment::new(name).body(body, content_type)
+}
+
+pub fn build_message(
+    account: &AccountSettings,
+    outgoing: &OutgoingMessage,
+    attachments: &[AttachmentData],
+) -> Result<BuiltMessage> {
+    let from = account.identity(&outgoing.from_address);
     let sender_address = one_line(&from.email).parse().map_err(|error| {
         Error::new(
             ErrorKind::Config,
-            format!("the account address {} is invalid", from.email),
+            format!("the sender address {} is invalid", from.email),
         )
         .with_source(error)
     })?;
@@ -121,22 +254,40 @@ pub fn build_message(from: &AccountSettings, outgoing: &OutgoingMessage) -> Resu
         .message_id(Some(format!("<{message_id}>")))
         .date_now()
         .user_agent(format!("Dakiya/{}", env!("CARGO_PKG_VERSION")));
+    for mailbox in parse_addresses("Reply-To", &from.reply_to)?.into_iter() {
+        builder = builder.reply_to(mailbox);
+    }
+    if let Some(parent) = outgoing.in_reply_to.as_deref().and_then(message_id_token) {
+        builder = builder.in_reply_to(parent);
+    }
+    if let Some(references) = references_header(&outgoing.references) {
+        builder = builder.references(references);
+    }
     for mailbox in to {
         builder = builder.to(mailbox);
     }
     for mailbox in cc {
         builder = builder.cc(mailbox);
     }
-    let message = builder
+    let text = SinglePart::builder()
         .header(flowed_text())
-        .body(super::flowed::encode(&unix_line_endings(&outgoing.body)))
-        .map_err(|error| {
-            Error::new(
-                ErrorKind::Parse,
-                format!("the message cannot be built: {error}"),
-            )
-            .with_source(error)
-        })?;
+        .body(super::flowed::encode(&unix_line_endings(&outgoing.body)));
+    let built = if attachments.is_empty() {
+        builder.singlepart(text)
+    } else {
+        let mut mixed = MultiPart::mixed().singlepart(text);
+        for attachment in attachments {
+            mixed = mixed.singlepart(attachment_part(attachment));
+        }
+        builder.multipart(mixed)
+    };
+    let message = built.map_err(|error| {
+        Error::new(
+            ErrorKind::Parse,
+            format!("the message cannot be built: {error}"),
+        )
+        .with_source(error)
+    })?;
     // SMTP ends the data with CRLF "." CRLF, and that first CRLF ends the message's last line:
     // what the server stores always ends in CRLF, so the bytes kept for Sent do too.
     let mut raw = message.formatted();
@@ -190,6 +341,9 @@ mod tests {
             check_interval_minutes: None,
             smtp: server,
             trusted_certificate: None,
+            reply_to: String::new(),
+            signature: String::new(),
+            identities: Vec::new(),
         }
     }
 
@@ -201,8 +355,9 @@ mod tests {
             bcc: String::new(),
             subject: "नमस्ते दुनिया".into(),
             body: "पहली पंक्ति\n.dot line\n".into(),
+            ..OutgoingMessage::default()
         };
-        let built = build_message(&account(), &outgoing).unwrap();
+        let built = build_message(&account(), &outgoing, &[]).unwrap();
         let wire = String::from_utf8(built.raw.clone()).unwrap();
         assert!(wire.is_ascii(), "headers and body must be encoded: {wire}");
         assert!(wire.contains(&format!("Message-ID: <{}>", built.message_id)));
@@ -222,8 +377,9 @@ mod tests {
             bcc: String::new(),
             subject: "hi\r\nX-Injected: yes".into(),
             body: String::new(),
+            ..OutgoingMessage::default()
         };
-        match build_message(&account(), &outgoing) {
+        match build_message(&account(), &outgoing, &[]) {
             Ok(built) => {
                 let wire = String::from_utf8(built.raw.clone()).unwrap();
                 assert!(!wire.contains("\r\nX-Injected"));
@@ -242,8 +398,9 @@ mod tests {
             bcc: "Secret <secret@example.org>, ravi@example.org".into(),
             subject: "s".into(),
             body: "b".into(),
+            ..OutgoingMessage::default()
         };
-        let built = build_message(&account(), &outgoing).unwrap();
+        let built = build_message(&account(), &outgoing, &[]).unwrap();
         let wire = String::from_utf8(built.raw.clone()).unwrap();
         assert!(!wire.to_ascii_lowercase().contains("secret"), "{wire}");
         assert!(!wire.contains("\r\nBcc:"));
@@ -261,7 +418,7 @@ mod tests {
 
     #[test]
     fn no_recipient_is_an_error() {
-        let error = build_message(&account(), &OutgoingMessage::default())
+        let error = build_message(&account(), &OutgoingMessage::default(), &[])
             .err()
             .unwrap();
         assert_eq!(error.kind(), ErrorKind::Parse);

@@ -114,15 +114,56 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox(held, next_attempt_at);
 ";
 
+/// Version 5: the composer. Drafts are kept as what the user wrote (JSON of the composer's
+/// fields), saved every few seconds, so a crash or a closed window loses at most those seconds.
+/// Draft ids are never reused (AUTOINCREMENT): a late autosave of a draft that was just sent
+/// must not overwrite a newer draft that got its id.
+/// `addresses` is what address completion offers: everyone mail came from (kept current by a
+/// trigger, so the fetch path needs no extra code) and everyone the user wrote to, with counts
+/// that rank the people one writes to above those who only write.
+const V5: &str = "
+CREATE TABLE drafts (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    draft      TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    to_display TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE addresses (
+    address        TEXT PRIMARY KEY COLLATE NOCASE,
+    name           TEXT NOT NULL,
+    last_seen      INTEGER NOT NULL,
+    times_written  INTEGER NOT NULL DEFAULT 0,
+    times_received INTEGER NOT NULL DEFAULT 0
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO addresses (address, name, last_seen, times_received)
+    SELECT from_address, max(from_name), max(sort_date), count(*) FROM messages
+    WHERE folder = 'inbox' AND from_address LIKE '_%@_%'
+    GROUP BY from_address COLLATE NOCASE;
+
+CREATE TRIGGER message_sender_is_an_address AFTER INSERT ON messages
+WHEN new.folder = 'inbox' AND new.from_address LIKE '_%@_%' BEGIN
+    INSERT INTO addresses (address, name, last_seen, times_received)
+        VALUES (new.from_address, new.from_name, new.sort_date, 1)
+    ON CONFLICT (address) DO UPDATE SET
+        times_received = times_received + 1,
+        last_seen = max(last_seen, excluded.last_seen),
+        name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE name END;
+END;
+";
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
 }
 
 /// The schema as a given earlier version left it, for upgrade tests.
 #[cfg(test)]
 pub(super) fn migrations_up_to(version: usize) -> Migrations<'static> {
     Migrations::new(
-        [V1, V2, V3, V4]
+        [V1, V2, V3, V4, V5]
             .into_iter()
             .take(version)
             .map(M::up)
@@ -164,5 +205,38 @@ mod tests {
             )
             .unwrap();
         assert_eq!((subject.as_str(), partial, deleted), ("old", false, None));
+    }
+
+    /// Address completion knows the senders of mail stored before it existed.
+    #[test]
+    fn a_version_4_store_learns_its_senders_as_addresses() {
+        let mut connection = rusqlite::Connection::open_in_memory().unwrap();
+        migrations_up_to(4).to_latest(&mut connection).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO accounts (id, settings_json, created_at) VALUES (1, '{}', 0);
+                 INSERT INTO messages (id, account_id, received_at, sort_date, from_name,
+                     from_address, subject, size) VALUES
+                     (1, 1, 0, 5, 'Ravi', 'ravi@example.org', 'a', 1),
+                     (2, 1, 0, 9, '', 'RAVI@example.org', 'b', 1),
+                     (3, 1, 0, 1, '', '', 'no sender', 1);",
+            )
+            .unwrap();
+        migrations().to_latest(&mut connection).unwrap();
+        let learned: Vec<(String, String, i64, i64)> = connection
+            .prepare("SELECT address, name, last_seen, times_received FROM addresses")
+            .unwrap()
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(learned.len(), 1, "{learned:?}");
+        assert!(learned[0].0.eq_ignore_ascii_case("ravi@example.org"));
+        assert_eq!(
+            (learned[0].1.as_str(), learned[0].2, learned[0].3),
+            ("Ravi", 9, 2)
+        );
     }
 }

@@ -4,11 +4,13 @@
 //! deleted.
 
 mod accounts;
+mod drafts;
 mod messages;
 mod migrations;
 mod outbox;
 mod settings;
 
+pub use drafts::{DraftItem, KnownAddress};
 pub use messages::{Folder, MessageSummary, NewMessage, UidlState};
 pub use outbox::{NewOutgoing, OutboxItem, QueuedMessage};
 

@@ -59,6 +59,8 @@ pub struct NewOutgoing<'a> {
     pub to_display: &'a str,
     /// What the user wrote (JSON of `OutgoingMessage`), given back by "Undo".
     pub draft: &'a str,
+    /// The saved draft it was written in, deleted in the transaction that queues it.
+    pub draft_id: Option<i64>,
 }
 
 const ITEM_COLUMNS: &str = "id, account_id, message_id, subject, to_display, queued_at, \
@@ -111,7 +113,11 @@ impl Store {
                     message.draft
                 ],
             )?;
-            Ok(tx.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            if let Some(draft_id) = message.draft_id {
+                tx.execute("DELETE FROM drafts WHERE id = ?1", [draft_id])?;
+            }
+            Ok(id)
         })
     }
 
@@ -211,14 +217,14 @@ impl Store {
     pub fn mark_sent(&self, outbox_id: i64, envelope: &Envelope) -> Result<i64> {
         let now = now_unix();
         self.write(|tx| {
-            let found: Option<(i64, Vec<u8>, String)> = tx
+            let found: Option<(i64, Vec<u8>, String, String)> = tx
                 .query_row(
-                    "SELECT account_id, raw, to_display FROM outbox WHERE id = ?1",
+                    "SELECT account_id, raw, to_display, envelope_to FROM outbox WHERE id = ?1",
                     [outbox_id],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                 )
                 .optional()?;
-            let Some((account_id, raw, recipients)) = found else {
+            let Some((account_id, raw, recipients, envelope_to)) = found else {
                 return Err(Error::not_found(format!("outbox message {outbox_id}")));
             };
             let size = i64::try_from(raw.len()).unwrap_or(i64::MAX);
@@ -243,6 +249,9 @@ impl Store {
             )?;
             let id = tx.last_insert_rowid();
             write_raw(tx, id, &raw, RawRow::New)?;
+            // Unreadable only if the outbox row was damaged; completion is not worth failing for.
+            let written_to: Vec<String> = serde_json::from_str(&envelope_to).unwrap_or_default();
+            super::drafts::note_written_to(tx, &written_to, now)?;
             tx.execute("DELETE FROM outbox WHERE id = ?1", [outbox_id])?;
             Ok(id)
         })

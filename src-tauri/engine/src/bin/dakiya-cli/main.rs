@@ -56,6 +56,9 @@ enum Command {
         subject: String,
         #[arg(long)]
         body: Option<String>,
+        /// A file to attach (repeat for several).
+        #[arg(long = "attach")]
+        attachments: Vec<String>,
     },
     /// List what waits in the outbox; with --send, send all of it now (held messages too).
     Outbox {
@@ -221,6 +224,9 @@ fn settings(args: AccountArgs) -> Result<AccountSettings, Error> {
         },
         email: args.email,
         trusted_certificate: args.trust_cert.as_ref().map(read_certificate).transpose()?,
+        reply_to: String::new(),
+        signature: String::new(),
+        identities: Vec::new(),
     })
 }
 
@@ -370,6 +376,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     Ok(dakiya_engine::EngineEvent::FetchProgress(_))
                     | Ok(dakiya_engine::EngineEvent::FetchFinished(_))
                     | Ok(dakiya_engine::EngineEvent::OutboxChanged)
+                    | Ok(dakiya_engine::EngineEvent::DraftsChanged)
                     | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
                 }
@@ -382,8 +389,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             bcc,
             subject,
             body,
+            attachments,
         } => {
             remember_env_passwords(&engine, account).await?;
+            let attachments = engine.attachments_from_files(attachments).await?;
             let body = match body {
                 Some(body) => body,
                 None => {
@@ -405,6 +414,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
                         bcc,
                         subject,
                         body,
+                        attachments,
+                        ..OutgoingMessage::default()
                     },
                 )
                 .await?;
