@@ -983,6 +983,202 @@ mod e2e {
         );
         story.screenshot("11-sent-hi.png");
         story.step("the sent message is under Sent");
+
+        reply_with_an_attachment(story);
+    }
+
+    /// Reply to the first message: the composer is filled in (recipient, "Re:", the quote with
+    /// a Hindi attribution), completes an address, marks one that is not, takes a dropped file
+    /// with a Hindi name, saves itself as a draft; the reply is sent from Drafts and arrives
+    /// threaded with its attachment.
+    fn reply_with_an_attachment(story: &Story<'_>) {
+        let hi = strings("hi");
+        story.click("nav-inbox");
+        let row = story.wait("the first message's row", FIND, || {
+            let rows = story.session.all_by_testid("message-row").ok()?;
+            rows.into_iter().find(|row| {
+                row.inner_text()
+                    .is_ok_and(|text| text.contains(SUBJECT) && !text.contains("Re:"))
+            })
+        });
+        story.must("open the first message", row.click());
+        story.click("message-reply");
+        let reply_subject = format!("Re: {SUBJECT}");
+        story.wait("the reply in the composer", FIND, || {
+            let subject = story.session.by_testid("compose-subject").ok()?;
+            (story.value(&subject) == reply_subject).then_some(())
+        });
+        let to = story.value(&story.el("compose-to"));
+        let address = to
+            .rsplit_once('<')
+            .and_then(|(_, rest)| rest.strip_suffix('>'))
+            .unwrap_or(to.trim())
+            .to_owned();
+        assert!(
+            address.contains('@') && !address.contains(','),
+            "replying to one's own message goes to its recipient: {to}"
+        );
+        let body = story.value(&story.el("compose-body"));
+        assert!(
+            body.contains("ने लिखा:\n> Hello from the end-to-end test."),
+            "no Hindi attribution and quote: {body:?}"
+        );
+        assert!(
+            body.contains(">> .a line") || body.contains("> .a line"),
+            "the quote: {body:?}"
+        );
+        story.step("Reply: recipient, Re: and the quoted original filled in");
+
+        // Address completion from mail seen before.
+        story.type_into("compose-cc", &address[..6]);
+        let suggestion = story.wait("an address suggestion", FIND, || {
+            story
+                .session
+                .find("[data-testid=\"compose-cc-suggestions\"] li")
+                .ok()
+        });
+        assert!(story
+            .must("the suggestion", suggestion.inner_text())
+            .contains(&address));
+        story.must("choose the suggestion", suggestion.click());
+        let cc = story.value(&story.el("compose-cc"));
+        assert!(
+            cc.contains(&format!("<{address}>, ")) || cc.starts_with(&format!("{address}, ")),
+            "Cc after completion: {cc:?}"
+        );
+        story.paste_into("compose-cc", "");
+
+        // An entry that is not an address is marked when the field is left.
+        story.type_into("compose-bcc", "रवि at home");
+        story.click("compose-subject");
+        let invalid = story.wait("the Bcc field to be marked", FIND, || {
+            story
+                .session
+                .by_testid("compose-bcc-invalid")
+                .ok()?
+                .inner_text()
+                .ok()
+        });
+        assert!(invalid.contains("रवि at home"), "{invalid}");
+        story.paste_into("compose-bcc", "");
+        story.step("address completed; a non-address marked");
+
+        // A file dropped on the window (the event the window sends for a drop) is attached.
+        let dir = tempfile::tempdir().expect("a directory for the attachment");
+        let file = dir.path().join("यात्रा योजना.txt");
+        fs::write(&file, "दिन 1: दिल्ली\nदिन 2: आगरा\n").expect("the attachment is written");
+        let path = file.to_str().expect("a UTF-8 path").to_owned();
+        story.must(
+            "drop a file on the window",
+            story.session.execute(
+                "window.__TAURI_INTERNALS__.invoke('plugin:event|emit', {
+                    event: 'tauri://drag-drop',
+                    payload: { paths: [arguments[0]], position: { x: 300, y: 300 } },
+                 });",
+                &[json!(path)],
+            ),
+        );
+        let attachment = story.wait("the dropped file in the attachment list", FIND, || {
+            let text = story
+                .session
+                .by_testid("compose-attachment")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            text.contains("यात्रा योजना.txt").then_some(text)
+        });
+        assert!(
+            attachment.contains("बाइट") || attachment.contains("B"),
+            "size shown: {attachment}"
+        );
+        story.step("a dropped file is attached with its size");
+
+        // Autosaved as a draft, listed under Drafts, and reopened from there.
+        story.wait("the draft to be saved", FIND, || {
+            let text = story
+                .session
+                .by_testid("compose-saved")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            text.contains(
+                hi["compose.draftSaved"]
+                    .split('{')
+                    .next()
+                    .unwrap_or_default()
+                    .trim(),
+            )
+            .then_some(())
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("13-reply-hi.png");
+        story.click("nav-drafts");
+        let drafts = story.wait("the reply under Drafts", FIND, || {
+            let items = story.session.all_by_testid("drafts-item").ok()?;
+            (!items.is_empty()).then_some(items)
+        });
+        assert_eq!(drafts.len(), 1, "one draft");
+        assert!(story
+            .must("the draft's row", drafts[0].inner_text())
+            .contains(&reply_subject));
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("14-drafts-hi.png");
+        story.click("drafts-open");
+        story.wait("the draft back in the composer", FIND, || {
+            story
+                .session
+                .by_testid("compose-attachment")
+                .ok()
+                .map(|_| ())
+        });
+        assert_eq!(story.value(&story.el("compose-subject")), reply_subject);
+        story.step("autosaved, listed under Drafts, reopened");
+
+        story.click("compose-send");
+        story.wait("the reply to be sent", SEND, || {
+            let status = story
+                .session
+                .by_testid("compose-status")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            status.contains(&hi["compose.sent"]).then_some(())
+        });
+        story.click("nav-drafts");
+        story.el("drafts-empty");
+        story.step("sent; the draft is gone");
+
+        // It arrives threaded under the original, with the file.
+        story.click("nav-inbox");
+        story.click("get-mail");
+        let reply_row = story.wait("the reply in the inbox", FETCH, || {
+            story.fail_on_banner();
+            let rows = story.session.all_by_testid("message-row").ok()?;
+            rows.into_iter().find(|row| {
+                row.inner_text()
+                    .is_ok_and(|text| text.contains(&reply_subject))
+            })
+        });
+        story.must("open the reply", reply_row.click());
+        story.click("message-show-source");
+        let source = story.wait("the reply's source", FIND, || {
+            let text = story
+                .session
+                .by_testid("message-source")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            text.contains("In-Reply-To:").then_some(text)
+        });
+        assert!(
+            source.contains("References:"),
+            "no References header: {source}"
+        );
+        assert!(
+            source.contains("filename*0*=utf-8''%E0%A4%AF"),
+            "the Hindi file name is not RFC 2231-encoded: {source}"
+        );
+        story.step("the reply arrived with In-Reply-To, References and the attachment");
     }
 }
 

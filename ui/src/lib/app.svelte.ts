@@ -11,6 +11,7 @@ import {
   onMailArrived,
   onOutboxChanged,
   getOutbox,
+  onDraftsChanged,
   saveAccount,
   setLanguage as saveLanguage,
   setUndoSendSeconds,
@@ -19,9 +20,11 @@ import {
   type FetchProgress,
   type IpcError,
   type Language,
+  type OutgoingAttachment,
+  type OutgoingMessage,
 } from "./ipc";
 
-export type View = "inbox" | "outbox" | "sent" | "settings" | "compose";
+export type View = "inbox" | "outbox" | "sent" | "drafts" | "settings" | "compose";
 
 export type Banner = { context: MessageKey; params?: Params; error: IpcError };
 
@@ -45,6 +48,10 @@ export const app = $state({
   outboxCount: 0,
   /** Bumped whenever the outbox changed. */
   outboxGeneration: 0,
+  /** Bumped whenever a draft was saved, deleted or sent. */
+  draftsGeneration: 0,
+  /** Bumped when the composer is filled from elsewhere (reply, draft, edit). */
+  composeGeneration: 0,
   /** A POP3 server refused the password (or none is known): ask for it. */
   passwordPrompt: null as { accountId: number; error: IpcError } | null,
 });
@@ -207,6 +214,9 @@ export async function start(): Promise<void> {
     void refreshOutboxCount();
   });
   void refreshOutboxCount();
+  void onDraftsChanged(() => {
+    app.draftsGeneration += 1;
+  });
   // Scheduled checks run in the background; show their progress and failures too. The UI's
   // own fetches report through their command instead.
   void onFetchProgress((progress) => {
@@ -246,7 +256,21 @@ export async function refreshOutboxCount(): Promise<void> {
 }
 
 /** The message being written; kept here so switching views does not lose it. */
-export const draft = $state({ accountId: null as number | null, to: "", cc: "", bcc: "", subject: "", body: "" });
+export const draft = $state({
+  accountId: null as number | null,
+  to: "",
+  cc: "",
+  bcc: "",
+  subject: "",
+  body: "",
+  /** The identity to send as; "" is the account's own address. */
+  fromAddress: "",
+  inReplyTo: null as string | null,
+  references: [] as string[],
+  attachments: [] as OutgoingAttachment[],
+  /** The saved draft being edited (autosave), once there is one. */
+  draftId: null as number | null,
+});
 
 export function clearDraft(): void {
   draft.to = "";
@@ -254,4 +278,42 @@ export function clearDraft(): void {
   draft.bcc = "";
   draft.subject = "";
   draft.body = "";
+  draft.fromAddress = "";
+  draft.inReplyTo = null;
+  draft.references = [];
+  draft.attachments = [];
+  draft.draftId = null;
+}
+
+/** The composer's fields as the engine takes them. */
+export function draftMessage(): OutgoingMessage {
+  return {
+    to: draft.to.trim(),
+    cc: draft.cc.trim(),
+    bcc: draft.bcc.trim(),
+    subject: draft.subject,
+    body: draft.body,
+    fromAddress: draft.fromAddress,
+    inReplyTo: draft.inReplyTo,
+    references: [...draft.references],
+    attachments: draft.attachments.map((a) => ({ ...a, source: { ...a.source } })),
+    draftId: draft.draftId,
+  };
+}
+
+/** Opens the composer with these fields (a reply, a forward, a draft, a message taken back). */
+export function composeWith(accountId: number, message: OutgoingMessage): void {
+  draft.accountId = accountId;
+  draft.to = message.to;
+  draft.cc = message.cc;
+  draft.bcc = message.bcc;
+  draft.subject = message.subject;
+  draft.body = message.body;
+  draft.fromAddress = message.fromAddress;
+  draft.inReplyTo = message.inReplyTo;
+  draft.references = [...message.references];
+  draft.attachments = [...message.attachments];
+  draft.draftId = message.draftId;
+  app.composeGeneration += 1;
+  app.view = "compose";
 }

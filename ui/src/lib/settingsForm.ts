@@ -1,6 +1,6 @@
 // The account form as plain data, and the small rules behind it (default
 // ports, user-name pre-fill, validation). Kept free of Svelte so it is unit-tested.
-import type { Account, AccountSettings, Pop3Mode, Security, TrustedCertificate } from "./ipc";
+import type { Account, AccountSettings, Identity, Pop3Mode, Security, TrustedCertificate } from "./ipc";
 
 export type ServerKind = "pop3" | "smtp";
 
@@ -22,6 +22,11 @@ export type AccountForm = {
   smtp: ServerForm;
   /** Minutes between automatic checks; null = only at start and on request. */
   checkInterval: number | null;
+  /** Replies to mail sent as this address go here instead; "" = to the address itself. */
+  replyTo: string;
+  signature: string;
+  /** Other names and addresses to send as. */
+  identities: Identity[];
 };
 
 export type FieldId = "email" | "pop3Host" | "pop3Username" | "smtpHost";
@@ -32,7 +37,9 @@ export type Problem =
   | { type: "port"; server: ServerKind }
   | { type: "keepDays" }
   | { type: "maxMessageKib" }
-  | { type: "checkInterval" };
+  | { type: "checkInterval" }
+  | { type: "replyTo" }
+  | { type: "identityEmail"; index: number };
 
 const defaultPorts: Record<ServerKind, Record<Security, number>> = {
   pop3: { tls: 995, startTls: 110, plaintextDangerous: 110 },
@@ -72,6 +79,9 @@ export function emptyForm(): AccountForm {
     maxMessageKib: null,
     smtp: { host: "", port: 465, security: "tls", username: "" },
     checkInterval: 10,
+    replyTo: "",
+    signature: "",
+    identities: [],
   };
 }
 
@@ -88,6 +98,9 @@ export function formFromAccount(account: Account | null): AccountForm {
     maxMessageKib: account.maxMessageKib,
     smtp: { ...account.smtp },
     checkInterval: account.checkIntervalMinutes,
+    replyTo: account.replyTo,
+    signature: account.signature,
+    identities: account.identities.map((identity) => ({ ...identity })),
   };
 }
 
@@ -124,6 +137,13 @@ export function validate(form: AccountForm): Problem[] {
   if (form.pop3Mode === "keepOnServer" && !validKeepDays(form.keepDays)) problems.push({ type: "keepDays" });
   if (!form.headersOnly && !validMaxMessageKib(form.maxMessageKib)) problems.push({ type: "maxMessageKib" });
   if (!validCheckInterval(form.checkInterval)) problems.push({ type: "checkInterval" });
+  const address = /^[^\s@]+@[^\s@]+$/;
+  if (form.replyTo.trim() !== "" && !address.test(form.replyTo.trim())) problems.push({ type: "replyTo" });
+  form.identities.forEach((identity, index) => {
+    const replyTo = identity.replyTo.trim();
+    if (!address.test(identity.email.trim()) || (replyTo !== "" && !address.test(replyTo)))
+      problems.push({ type: "identityEmail", index });
+  });
   return problems;
 }
 
@@ -147,5 +167,13 @@ export function toSettings(form: AccountForm, trustedCertificate: TrustedCertifi
     smtp: server(form.smtp),
     checkIntervalMinutes: form.checkInterval,
     trustedCertificate,
+    replyTo: form.replyTo.trim(),
+    signature: form.signature.replace(/\s+$/, ""),
+    identities: form.identities.map((identity) => ({
+      displayName: identity.displayName.trim(),
+      email: identity.email.trim(),
+      replyTo: identity.replyTo.trim(),
+      signature: identity.signature.replace(/\s+$/, ""),
+    })),
   };
 }

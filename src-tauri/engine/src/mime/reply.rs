@@ -258,24 +258,31 @@ pub fn respond(
             let reply_to = people(message.reply_to());
             let sent_by_me = from.iter().any(|person| is_mine(account, &person.address));
             // Replying to one's own message continues the conversation with its recipients.
-            let mut to = if sent_by_me {
+            let primary = if sent_by_me {
                 people(message.to())
             } else if reply_to.is_empty() {
                 from
             } else {
                 reply_to
             };
+            // Never to oneself, unless the message was only ever between oneself and oneself.
+            let (others, mine): (Vec<Person>, Vec<Person>) = primary
+                .into_iter()
+                .partition(|person| !is_mine(account, &person.address));
+            let mut to = if others.is_empty() { mine } else { others };
+            let mut seen = std::collections::HashSet::new();
+            to.retain(|person| seen.insert(person.address.to_lowercase()));
             let mut cc = Vec::new();
             if response == Response::ReplyAll {
-                to.extend(people(message.to()));
-                cc = people(message.cc());
+                let mut others = |list: Vec<Person>, into: &mut Vec<Person>| {
+                    into.extend(list.into_iter().filter(|person| {
+                        !is_mine(account, &person.address)
+                            && seen.insert(person.address.to_lowercase())
+                    }));
+                };
+                others(people(message.to()), &mut to);
+                others(people(message.cc()), &mut cc);
             }
-            let mut seen = std::collections::HashSet::new();
-            let mut keep = |person: &Person| {
-                !is_mine(account, &person.address) && seen.insert(person.address.to_lowercase())
-            };
-            to.retain(&mut keep);
-            cc.retain(&mut keep);
             outgoing.to = to.iter().map(Person::field).collect::<Vec<_>>().join(", ");
             outgoing.cc = cc.iter().map(Person::field).collect::<Vec<_>>().join(", ");
             outgoing.subject = reply_subject(&subject);
@@ -469,6 +476,20 @@ line one\r\n> older\r\n";
         let reply = respond(mine, 1, "b", Response::Reply, &account(), &ENGLISH);
         assert_eq!(reply.to, "ravi@example.org");
         assert_eq!(reply.references, ["own@x"]);
+        let note_to_self =
+            b"From: Asha <asha@example.org>\r\nTo: asha@example.org\r\nSubject: s\r\n\r\nb\r\n";
+        let reply = respond(
+            note_to_self,
+            1,
+            "b",
+            Response::ReplyAll,
+            &account(),
+            &ENGLISH,
+        );
+        assert_eq!(
+            reply.to, "asha@example.org",
+            "a note to oneself is answered to oneself"
+        );
     }
 
     #[test]

@@ -18,6 +18,11 @@ import type { Passwords } from "./bindings/Passwords";
 import type { SendReport } from "./bindings/SendReport";
 import type { SendStarted } from "./bindings/SendStarted";
 import type { TrustedCertificate } from "./bindings/TrustedCertificate";
+import type { ComposeStart } from "./bindings/ComposeStart";
+import type { DraftItem } from "./bindings/DraftItem";
+import type { KnownAddress } from "./bindings/KnownAddress";
+import type { OutgoingAttachment } from "./bindings/OutgoingAttachment";
+import type { Response } from "./bindings/Response";
 
 function insideTauri(): boolean {
   return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
@@ -130,4 +135,38 @@ export function getOutbox(): Promise<OutboxItem[]> {
 
 export function sendOutboxNow(): Promise<SendReport[]> {
   return call("send_outbox_now");
+}
+
+export function respondToMessage(id: number, response: Response): Promise<ComposeStart> {
+  return call("respond_to_message", () => ({ id, response }));
+}
+
+export function saveDraft(accountId: number, message: OutgoingMessage): Promise<number> {
+  return call("save_draft", () => ({ accountId, message }));
+}
+
+export function getDrafts(): Promise<DraftItem[]> {
+  return call("get_drafts");
+}
+
+export function openDraft(id: number): Promise<ComposeStart> {
+  return call("open_draft", () => ({ id }));
+}
+
+export function deleteDraft(id: number): Promise<null> {
+  return call("delete_draft", () => ({ id }));
+}
+
+export function suggestAddresses(prefix: string): Promise<KnownAddress[]> {
+  return call("suggest_addresses", () => ({ prefix }));
+}
+
+/** Files dropped on the window, by path. */
+export function attachFiles(paths: string[]): Promise<OutgoingAttachment[]> {
+  return call("attach_files", () => ({ paths }));
+}
+
+/** Opens the desktop's file chooser; an empty list when the user cancels. */
+export function chooseAttachments(): Promise<OutgoingAttachment[]> {
+  return call("choose_attachments");
 }

@@ -36,6 +36,7 @@ const reasonKeys: Record<ErrorReason, MessageKey> = {
   noUniqueIds: "error.reason.noUniqueIds",
   goneFromServer: "error.reason.goneFromServer",
   messageRefused: "error.reason.messageRefused",
+  attachmentMissing: "error.reason.attachmentMissing",
 };
 
 function isKind(value: unknown): value is ErrorKind {

@@ -12,6 +12,7 @@ export const FETCH_PROGRESS = "fetch-progress";
 export const FETCH_FAILED = "fetch-failed";
 export const FETCH_FINISHED = "fetch-finished";
 export const OUTBOX_CHANGED = "outbox-changed";
+export const DRAFTS_CHANGED = "drafts-changed";
 
 /** Called after any fetch that stored new mail. */
 export async function onMailArrived(handler: (report: FetchReport) => void): Promise<Unlisten> {
@@ -53,6 +54,44 @@ export async function onFetchFinished(handler: (report: FetchReport) => void): P
 export async function onOutboxChanged(handler: () => void): Promise<Unlisten> {
   try {
     return await listen<null>(OUTBOX_CHANGED, () => handler());
+  } catch {
+    return () => {};
+  }
+}
+
+/** A draft was saved, deleted or sent. */
+export async function onDraftsChanged(handler: () => void): Promise<Unlisten> {
+  try {
+    return await listen<null>(DRAFTS_CHANGED, () => handler());
+  } catch {
+    return () => {};
+  }
+}
+
+/** Files dragged over the window ("over"), dragged away ("leave") or dropped (by path). */
+export type FileDrop = { type: "over" } | { type: "leave" } | { type: "drop"; paths: string[] };
+
+export async function onFileDrop(handler: (drop: FileDrop) => void): Promise<Unlisten> {
+  try {
+    const { getCurrentWebview } = await import("@tauri-apps/api/webview");
+    return await getCurrentWebview().onDragDropEvent((event) => {
+      const payload = event.payload;
+      if (payload.type === "drop") handler({ type: "drop", paths: payload.paths });
+      else if (payload.type === "leave") handler({ type: "leave" });
+      else handler({ type: "over" });
+    });
+  } catch {
+    return () => {};
+  }
+}
+
+/** The window is about to close: `handler` finishes (e.g. saves a draft) before it does. */
+export async function onWindowClosing(handler: () => Promise<void>): Promise<Unlisten> {
+  try {
+    const { getCurrentWindow } = await import("@tauri-apps/api/window");
+    return await getCurrentWindow().onCloseRequested(async () => {
+      await handler();
+    });
   } catch {
     return () => {};
   }
