@@ -5,9 +5,11 @@
 
 mod flowed;
 mod html;
+mod idn;
 mod outgoing;
 mod reader;
 
 pub use html::{sanitize_html, SanitizedHtml};
+pub(crate) use idn::ascii_domain;
 pub use outgoing::{build_message, BuiltMessage, OutgoingMessage};
 pub use reader::{envelope, read_message, search_text, Envelope, MessageContent, SearchText};
