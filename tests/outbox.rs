@@ -143,7 +143,12 @@ async fn a_5xx_is_held_with_the_servers_reason_until_sent_again() {
         panic!("a 550 must not be retried by itself: {:?}", report.outcome);
     };
     assert_eq!(error.kind, ErrorKind::Protocol);
-    assert_eq!(error.reason, Some(ErrorReason::MessageRefused));
+    // Refused at RCPT TO: the reason names the recipient (smtp_submission.rs has the details).
+    assert!(
+        matches!(error.reason, Some(ErrorReason::RecipientsRefused { .. })),
+        "{:?}",
+        error.reason
+    );
     assert!(error.message.contains("no such user"), "{}", error.message);
     let held = engine.outbox().await.unwrap();
     assert!(held[0].held);

@@ -97,18 +97,13 @@ async fn refused_credentials_are_an_auth_error() {
     assert_eq!(error.kind, ErrorKind::Auth, "{}", error.message);
 }
 
-/// lettre reports a connection closed mid-reply as an "incomplete response", the same kind it
-/// gives a malformed reply, so the user is told the server broke off the conversation.
+/// A connection closed mid-DATA is a broken connection (retried later), not a server speaking
+/// nonsense: our lettre reports the EOF as an I/O error, not an "incomplete response".
 #[tokio::test]
 async fn a_hang_up_in_data_fails_promptly() {
     let (error, _, elapsed) =
         send_to(SmtpBehaviour::HangUpInData, Security::PlaintextDangerous).await;
-    assert_eq!(error.kind, ErrorKind::Protocol, "{}", error.message);
-    assert!(
-        error.message.contains("incomplete response"),
-        "{}",
-        error.message
-    );
+    assert_eq!(error.kind, ErrorKind::Network, "{}", error.message);
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
 

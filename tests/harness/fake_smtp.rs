@@ -1,7 +1,12 @@
 //! A scripted SMTP server for what Postfix will not do on demand: omit STARTTLS, stall, refuse
 //! a recipient, hang up in the middle of DATA. Plain TCP on 127.0.0.1; it records every command
 //! line it received so tests can prove what the client did not send.
+//!
+//! Besides the connection-wide [`SmtpBehaviour`], a test can refuse chosen recipients with
+//! chosen replies ([`FakeSmtp::refuse_recipient`]) and advertise SMTPUTF8
+//! ([`FakeSmtp::offer_smtputf8`]); both apply from the next command on.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,6 +31,19 @@ pub enum SmtpBehaviour {
     TempFailData,
     /// Answers DATA with 354, then reads and never answers.
     StallInData,
+    /// Reads the whole message, data's end included, then closes without a reply.
+    HangUpAfterDataEnd,
+    /// Reads the whole message, then refuses it for good with 554.
+    RefuseData,
+}
+
+/// What a test scripted beyond the behaviour; read at each command.
+#[derive(Debug, Default)]
+struct Script {
+    /// Recipient address (as in RCPT TO, without brackets, compared case-insensitively) and
+    /// the whole reply line to give it, e.g. "550 5.1.1 User unknown".
+    refusals: Vec<(String, String)>,
+    smtputf8: bool,
 }
 
 pub struct FakeSmtp {
@@ -33,6 +51,8 @@ pub struct FakeSmtp {
     received: Arc<Mutex<Vec<String>>>,
     behaviour: Arc<Mutex<SmtpBehaviour>>,
     messages: Arc<Mutex<Vec<Vec<u8>>>>,
+    script: Arc<Mutex<Script>>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl FakeSmtp {
@@ -42,18 +62,24 @@ impl FakeSmtp {
         let received = Arc::new(Mutex::new(Vec::new()));
         let messages = Arc::new(Mutex::new(Vec::new()));
         let behaviour = Arc::new(Mutex::new(behaviour));
-        let (log, kept, current) = (
+        let script = Arc::new(Mutex::new(Script::default()));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (log, kept, current, scripted, counted) = (
             Arc::clone(&received),
             Arc::clone(&messages),
             Arc::clone(&behaviour),
+            Arc::clone(&script),
+            Arc::clone(&connections),
         );
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
                 let log = Arc::clone(&log);
                 let kept = Arc::clone(&kept);
+                let script = Arc::clone(&scripted);
                 let behaviour = *current.lock().expect("behaviour");
                 tokio::spawn(async move {
-                    let _ = serve(stream, behaviour, log, kept).await;
+                    let _ = serve(stream, behaviour, log, kept, script).await;
                 });
             }
         });
@@ -62,7 +88,45 @@ impl FakeSmtp {
             received,
             behaviour,
             messages,
+            script,
+            connections,
         }
+    }
+
+    /// RCPT TO for `address` gets `reply` (a whole reply line such as "550 5.1.1 User
+    /// unknown"), in every behaviour.
+    pub fn refuse_recipient(&self, address: &str, reply: &str) {
+        self.script
+            .lock()
+            .expect("script")
+            .refusals
+            .push((address.to_owned(), reply.to_owned()));
+    }
+
+    /// Every recipient is accepted again.
+    pub fn accept_all_recipients(&self) {
+        self.script.lock().expect("script").refusals.clear();
+    }
+
+    /// Whether EHLO lists SMTPUTF8 (RFC 6531); it does not unless asked.
+    pub fn offer_smtputf8(&self, offered: bool) {
+        self.script.lock().expect("script").smtputf8 = offered;
+    }
+
+    /// How many connections the server has accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// The MAIL FROM and RCPT TO lines received, in order: the envelope as sent.
+    pub fn envelope_lines(&self) -> Vec<String> {
+        self.received()
+            .into_iter()
+            .filter(|line| {
+                let upper = line.to_ascii_uppercase();
+                upper.starts_with("MAIL FROM:") || upper.starts_with("RCPT TO:")
+            })
+            .collect()
     }
 
     /// How the next connections behave.
@@ -86,6 +150,7 @@ async fn serve(
     behaviour: SmtpBehaviour,
     log: Arc<Mutex<Vec<String>>>,
     kept: Arc<Mutex<Vec<Vec<u8>>>>,
+    script: Arc<Mutex<Script>>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -97,6 +162,10 @@ async fn serve(
             .next()
             .unwrap_or("")
             .to_ascii_uppercase();
+        if let Some(reply) = scripted_reply(&verb, &line, behaviour, &script) {
+            write.write_all(reply.as_bytes()).await?;
+            continue;
+        }
         let reply: &[u8] = match (verb.as_str(), behaviour) {
             ("EHLO", SmtpBehaviour::StallAfterGreeting) => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -140,6 +209,8 @@ async fn serve(
                     SmtpBehaviour::TempFailData => {
                         b"451 4.3.0 Mailbox temporarily unavailable, try again later\r\n"
                     }
+                    SmtpBehaviour::HangUpAfterDataEnd => return Ok(()),
+                    SmtpBehaviour::RefuseData => b"554 5.6.0 Message content rejected\r\n",
                     _ => {
                         kept.lock().expect("messages").push(message);
                         b"250 2.0.0 Ok: queued\r\n"
@@ -156,4 +227,29 @@ async fn serve(
         write.write_all(reply).await?;
     }
     Ok(())
+}
+
+/// The reply a test scripted for this command, if any: EHLO with SMTPUTF8, or a refused RCPT.
+fn scripted_reply(
+    verb: &str,
+    line: &str,
+    behaviour: SmtpBehaviour,
+    script: &Mutex<Script>,
+) -> Option<String> {
+    let script = script.lock().expect("script");
+    match verb {
+        "EHLO" if script.smtputf8 && behaviour != SmtpBehaviour::StallAfterGreeting => Some(
+            "250-fake.dakiya.test\r\n250-AUTH PLAIN LOGIN\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n"
+                .to_owned(),
+        ),
+        "RCPT" => {
+            let address = line.split_once('<')?.1.split_once('>')?.0;
+            script
+                .refusals
+                .iter()
+                .find(|(refused, _)| refused.to_lowercase() == address.to_lowercase())
+                .map(|(_, reply)| format!("{reply}\r\n"))
+        }
+        _ => None,
+    }
 }

@@ -194,6 +194,24 @@ impl MailServers {
             .unwrap_or_else(|why| panic!("create_mailbox_exact({local_part:?}): {why}"))
     }
 
+    /// A mailbox whose local part starts with `prefix` in any script (`रवि-…@dakiya.test`), for
+    /// SMTPUTF8 delivery: the harness's Postfix has `smtputf8_enable = yes`. Panics if
+    /// `prefix` holds white space, controls, '@', '/' or '"'.
+    pub fn create_mailbox_utf8(&self, prefix: &str, password: &str) -> Mailbox {
+        assert!(
+            !prefix.is_empty()
+                && !prefix
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | '/' | '"')),
+            "create_mailbox_utf8: {prefix:?} is not a plain local part"
+        );
+        let n = self.next_mailbox.fetch_add(1, Ordering::Relaxed);
+        let tag = self.random.hash_one(n) & 0xffff;
+        let local = format!("{prefix}-{n:x}{tag:04x}");
+        self.add_mailbox(&local, password)
+            .unwrap_or_else(|why| panic!("create_mailbox_utf8({prefix:?}): {why}"))
+    }
+
     fn add_mailbox(&self, local_part: &str, password: &str) -> Result<Mailbox> {
         let address = format!("{local_part}@{DOMAIN}");
         let mut tables = self.users.lock().unwrap_or_else(|e| e.into_inner());

@@ -80,6 +80,20 @@ pub enum ErrorReason {
     /// A file attached to the message is gone or unreadable: the message was not sent and
     /// stays in the composer.
     AttachmentMissing,
+    /// The SMTP server refused these recipients for good (5yz to their RCPT TO). The message
+    /// went to nobody (all or nothing) and stays in the outbox until the user corrects them.
+    RecipientsRefused { refused: Vec<RefusedRecipient> },
+}
+
+/// One recipient an SMTP server would not accept, and why in its own words.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct RefusedRecipient {
+    /// The address as it went out in RCPT TO.
+    pub address: String,
+    /// The server's reply: code, enhanced status code and text, e.g. "550 5.1.1 User unknown".
+    pub reply: String,
 }
 
 /// The engine's error: a kind, a sentence-sized message in English for logs and the CLI,

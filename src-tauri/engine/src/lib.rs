@@ -20,7 +20,7 @@ pub use engine::{
     default_data_dir, CheckOutcome, ComposeStart, ConnectionReport, Engine, Language,
     MessageDetail, PasswordStorage, SendOutcome, SendReport, SendStarted, DATA_DIR_ENV,
 };
-pub use error::{Error, ErrorInfo, ErrorKind, ErrorReason, Result};
+pub use error::{Error, ErrorInfo, ErrorKind, ErrorReason, RefusedRecipient, Result};
 pub use events::{EngineEvent, FetchFailure, FetchReport};
 pub use mime::OutgoingMessage;
 pub use store::MessageSummary;

@@ -5,11 +5,13 @@
 
 mod flowed;
 mod html;
+mod idn;
 mod outgoing;
 mod reader;
 mod reply;
 
 pub use html::{sanitize_html, SanitizedHtml};
+pub(crate) use idn::ascii_domain;
 pub use outgoing::{
     build_message, AttachmentData, AttachmentSource, BuiltMessage, OutgoingAttachment,
     OutgoingMessage,

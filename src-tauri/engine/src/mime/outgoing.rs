@@ -111,13 +111,18 @@ fn parse_addresses(field: &str, text: &str) -> Result<Mailboxes> {
     if text.is_empty() {
         return Ok(Mailboxes::new());
     }
-    Mailboxes::from_str(&text).map_err(|error| {
+    let mailboxes = Mailboxes::from_str(&text).map_err(|error| {
         Error::new(
             ErrorKind::Parse,
             format!("the {field} field holds an invalid address: {text}"),
         )
         .with_source(error)
-    })
+    })?;
+    // IDN domains as A-labels: headers and envelope stay ASCII where they can (see idn.rs).
+    Ok(mailboxes
+        .into_iter()
+        .map(super::idn::ascii_domain_mailbox)
+        .collect())
 }
 
 /// A Message-ID as it goes in a header: one token in angle brackets, or nothing when what a
@@ -206,6 +211,7 @@ pub fn build_message(
         )
         .with_source(error)
     })?;
+    let sender_address = super::idn::ascii_domain(sender_address);
     let sender_name = one_line(&from.display_name);
     let sender = Mailbox::new(
         (!sender_name.is_empty()).then_some(sender_name),
@@ -242,11 +248,12 @@ pub fn build_message(
         .collect::<Vec<_>>()
         .join(", ");
     let subject = one_line(&outgoing.subject);
-    let domain = from
-        .email
-        .rsplit_once('@')
-        .map_or("localhost", |(_, domain)| domain);
-    let message_id = format!("{}@{}", uuid::Uuid::new_v4().simple(), one_line(domain));
+    // The sender's domain as A-labels: a Message-ID is ASCII (RFC 5322 §3.6.4).
+    let message_id = format!(
+        "{}@{}",
+        uuid::Uuid::new_v4().simple(),
+        sender.email.domain()
+    );
 
     let mut builder = Message::builder()
         .from(sender)

@@ -46,10 +46,16 @@ pub(super) async fn classify(server: &ServerSettings, error: SmtpError) -> Error
         .with_reason(ErrorReason::CertificateNotTrusted);
     }
     if let Some(io) = find_io_error(&error) {
-        return network_error(
-            format!("connecting to {place}"),
-            std::io::Error::new(io.kind(), error.to_string()),
-        );
+        use std::io::ErrorKind as Io;
+        // A connection that breaks mid-conversation (an EOF or reset in DATA, say) is a
+        // network failure like a refused connect: transient, retried with back-off.
+        let doing = match io.kind() {
+            Io::UnexpectedEof | Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe => {
+                format!("the connection to {place} broke off")
+            }
+            _ => format!("connecting to {place}"),
+        };
+        return network_error(doing, std::io::Error::new(io.kind(), error.to_string()));
     }
     if error.is_tls() {
         return Error::new(ErrorKind::Tls, format!("TLS with {place} failed: {error}"));

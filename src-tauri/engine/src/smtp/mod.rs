@@ -2,13 +2,15 @@
 //! AUTH, and errors the user can act on.
 
 mod errors;
+mod refusal;
 mod starttls_probe;
 
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::Handover;
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
 
 use crate::account::{AccountSettings, Security, ServerSettings};
 use crate::error::{Error, ErrorKind, ErrorReason, Result};
@@ -156,7 +158,9 @@ impl<'a> Submission<'a> {
 
     /// Hands one message, exactly these bytes, to the server for these envelope addresses
     /// (RFC 5321 MAIL FROM / RCPT TO: Bcc recipients are here, never in the headers).
-    /// Returns once the server accepted it.
+    /// Returns once the server accepted it for every recipient. All or nothing: if the server
+    /// refuses any recipient, the message goes to nobody and the error names each refused
+    /// address with the server's reply.
     pub async fn submit(
         &self,
         envelope_from: &str,
@@ -165,18 +169,21 @@ impl<'a> Submission<'a> {
     ) -> Result<()> {
         let server = &self.account.smtp;
         let address = |text: &str| {
-            text.parse::<lettre::Address>().map_err(|error| {
-                Error::new(
-                    ErrorKind::Parse,
-                    format!("“{text}” is not an e-mail address"),
-                )
-                .with_source(error)
-            })
+            text.parse::<lettre::Address>()
+                .map(crate::mime::ascii_domain)
+                .map_err(|error| {
+                    Error::new(
+                        ErrorKind::Parse,
+                        format!("“{text}” is not an e-mail address"),
+                    )
+                    .with_source(error)
+                })
         };
         let recipients = envelope_to
             .iter()
             .map(|to| address(to))
             .collect::<Result<Vec<_>>>()?;
+        let total = recipients.len();
         let envelope = lettre::address::Envelope::new(Some(address(envelope_from)?), recipients)
             .map_err(|error| {
                 Error::new(ErrorKind::Config, "the message has no recipient").with_source(error)
@@ -185,8 +192,18 @@ impl<'a> Submission<'a> {
             // lettre writes CRLF "." CRLF after the data; the message's own final CRLF is that
             // first CRLF, so it is left off here and the server stores exactly `raw`.
             let data = raw.strip_suffix(b"\r\n").unwrap_or(raw);
-            match self.transport.send_raw(&envelope, data).await {
-                Ok(_response) => Ok(()),
+            match self
+                .transport
+                .send_raw_all_or_nothing(&envelope, data)
+                .await
+            {
+                Ok(Handover::Accepted(_response)) => Ok(()),
+                Ok(Handover::RecipientsRefused(refused)) => {
+                    Err(refusal::recipients_refused(server, total, &refused))
+                }
+                Ok(Handover::NeedsSmtpUtf8(addresses)) => {
+                    Err(refusal::needs_smtputf8(server, &addresses))
+                }
                 Err(error) => Err(errors::classify(server, error).await),
             }
         };

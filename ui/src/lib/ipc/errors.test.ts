@@ -16,7 +16,18 @@ const reasons: ErrorReason[] = [
   "databaseTooNew",
   "keyringUnavailable",
   "passwordMissing",
+  "messageRefused",
+  { recipientsRefused: { refused: [{ address: "bad@x.example", reply: "550 5.1.1 User unknown" }] } },
 ];
+
+const twoRefused: ErrorReason = {
+  recipientsRefused: {
+    refused: [
+      { address: "bad@x.example", reply: "550 5.1.1 User unknown" },
+      { address: "other@y.example", reply: "553 5.1.3 Bad address" },
+    ],
+  },
+};
 
 describe("errorSentence", () => {
   it("uses the reason before the kind", () => {
@@ -42,6 +53,16 @@ describe("errorSentence", () => {
     }
   });
 
+  it("names every refused recipient, in both languages", () => {
+    const error = { kind: "protocol" as const, reason: twoRefused, message: "…" };
+    expect(errorSentence(error)).toBe(
+      "The mail server refused these recipients: bad@x.example, other@y.example. The message was sent to nobody; correct the addresses and send it again from the Outbox.",
+    );
+    setLanguage("hi");
+    expect(errorSentence(error)).toContain("bad@x.example, other@y.example");
+    expect(errorSentence(error)).toMatch(/^मेल सर्वर ने ये प्राप्तकर्ता अस्वीकार कर दिए/);
+  });
+
   it("speaks Hindi", () => {
     setLanguage("hi");
     expect(errorSentence({ kind: "auth", reason: null, message: "" })).toBe("उपयोगकर्ता नाम या पासवर्ड गलत है।");
@@ -52,6 +73,18 @@ describe("toIpcError", () => {
   it("keeps a well-formed IpcError", () => {
     const e = { kind: "tls", reason: "certificateNotTrusted", message: "invalid peer certificate" };
     expect(toIpcError(e)).toEqual(e);
+  });
+
+  it("keeps refused recipients and drops a malformed or bare recipientsRefused", () => {
+    const e = { kind: "protocol", reason: twoRefused, message: "x" };
+    expect(toIpcError(e)).toEqual(e);
+    for (const reason of [
+      "recipientsRefused",
+      { recipientsRefused: {} },
+      { recipientsRefused: { refused: [{ address: 1, reply: "550" }] } },
+    ]) {
+      expect(toIpcError({ kind: "protocol", reason, message: "x" }).reason).toBeNull();
+    }
   });
 
   it("drops an unknown reason and maps foreign values to internal", () => {

@@ -19,7 +19,10 @@ const kindKeys: Record<ErrorKind, MessageKey> = {
   internal: "error.kind.internal",
 };
 
-const reasonKeys: Record<ErrorReason, MessageKey> = {
+/** A reason without data is its own name; one with data (`{ recipientsRefused: … }`) is named by its key. */
+type ReasonName = Extract<ErrorReason, string> | keyof Extract<ErrorReason, object>;
+
+const reasonKeys: Record<ReasonName, MessageKey> = {
   unknownHost: "error.reason.unknownHost",
   connectionRefused: "error.reason.connectionRefused",
   certificateNotTrusted: "error.reason.certificateNotTrusted",
@@ -37,14 +40,29 @@ const reasonKeys: Record<ErrorReason, MessageKey> = {
   goneFromServer: "error.reason.goneFromServer",
   messageRefused: "error.reason.messageRefused",
   attachmentMissing: "error.reason.attachmentMissing",
+  recipientsRefused: "error.reason.recipientsRefused",
 };
 
 function isKind(value: unknown): value is ErrorKind {
   return typeof value === "string" && Object.prototype.hasOwnProperty.call(kindKeys, value);
 }
 
+function isRefusedRecipient(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.address === "string" && typeof v.reply === "string";
+}
+
 function isReason(value: unknown): value is ErrorReason {
-  return typeof value === "string" && Object.prototype.hasOwnProperty.call(reasonKeys, value);
+  if (typeof value === "string") {
+    // A reason that carries data never arrives as a bare string.
+    return value !== "recipientsRefused" && Object.prototype.hasOwnProperty.call(reasonKeys, value);
+  }
+  if (typeof value !== "object" || value === null) return false;
+  const refused = (value as Record<string, unknown>).recipientsRefused;
+  if (typeof refused !== "object" || refused === null) return false;
+  const list = (refused as Record<string, unknown>).refused;
+  return Array.isArray(list) && list.every(isRefusedRecipient);
 }
 
 /**
@@ -71,8 +89,14 @@ export function toIpcError(value: unknown): IpcError {
 
 /** The translated sentence for an error: by reason when known, else by kind. */
 export function errorSentence(error: IpcError): string {
-  if (error.reason !== null && isReason(error.reason)) {
-    return t(reasonKeys[error.reason]);
+  const reason = error.reason;
+  if (reason !== null && isReason(reason)) {
+    if (typeof reason === "object") {
+      // The sentence names the refused addresses; each server reply is in the detail.
+      const recipients = reason.recipientsRefused.refused.map((r) => r.address).join(", ");
+      return t("error.reason.recipientsRefused", { recipients });
+    }
+    return t(reasonKeys[reason]);
   }
   return t(isKind(error.kind) ? kindKeys[error.kind] : "error.kind.internal");
 }

@@ -86,6 +86,28 @@ impl AsyncTransport for AsyncSmtpTransport<Tokio1Executor> {
     }
 }
 
+#[cfg(feature = "tokio1")]
+impl AsyncSmtpTransport<Tokio1Executor> {
+    /// Dakiya: sends an email to every recipient or to none, reporting each refused recipient
+    /// with the server's reply (see [`AsyncSmtpConnection::send_all_or_nothing`]). Uses the
+    /// pool like [`send_raw`](AsyncTransport::send_raw): after a refusal the transaction is
+    /// reset and the connection goes back to the pool.
+    pub async fn send_raw_all_or_nothing(
+        &self,
+        envelope: &Envelope,
+        email: &[u8],
+    ) -> Result<super::Handover, Error> {
+        let mut conn = self.inner.connection().await?;
+
+        let result = conn.send_all_or_nothing(envelope, email).await?;
+
+        #[cfg(not(feature = "pool"))]
+        conn.abort().await;
+
+        Ok(result)
+    }
+}
+
 #[cfg(feature = "async-std1")]
 #[async_trait]
 impl AsyncTransport for AsyncSmtpTransport<AsyncStd1Executor> {

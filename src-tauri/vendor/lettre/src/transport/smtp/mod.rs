@@ -197,6 +197,8 @@ pub use self::async_transport::{AsyncSmtpTransport, AsyncSmtpTransportBuilder};
 pub use self::pool::PoolConfig;
 pub use self::{
     error::Error,
+    // Dakiya: the per-recipient outcome of `send_raw_all_or_nothing`.
+    handover::{Handover, RefusedRecipient},
     transport::{SmtpTransport, SmtpTransportBuilder},
 };
 #[cfg(any(feature = "native-tls", feature = "rustls", feature = "boring-tls"))]
@@ -216,6 +218,7 @@ pub mod commands;
 mod connection_url;
 mod error;
 pub mod extension;
+mod handover;
 #[cfg(feature = "pool")]
 mod pool;
 pub mod response;

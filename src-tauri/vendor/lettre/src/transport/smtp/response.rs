@@ -200,7 +200,9 @@ impl Response {
 
     /// The message lines joined with spaces, keeping only the first
     /// occurrence of a repeated enhanced status code.
-    pub(super) fn message_joined(&self) -> String {
+    ///
+    /// Dakiya: public, so a refused recipient's reply can be quoted as the server wrote it.
+    pub fn message_joined(&self) -> String {
         let Some((first, rest)) = self.message.split_first() else {
             return String::new();
         };

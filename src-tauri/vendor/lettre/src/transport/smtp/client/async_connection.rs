@@ -15,10 +15,11 @@ use crate::{
     Envelope,
     transport::smtp::{
         authentication::{Credentials, Mechanism},
-        commands::{Auth, Data, Ehlo, Mail, Noop, Quit, Rcpt, Starttls},
+        commands::{Auth, Data, Ehlo, Mail, Noop, Quit, Rcpt, Rset, Starttls},
         error,
         error::Error,
         extension::{ClientId, Extension, MailBodyParameter, MailParameter, ServerInfo},
+        handover::{Handover, RefusedRecipient},
         response::{Response, parse_response},
     },
 };
@@ -203,6 +204,75 @@ impl AsyncSmtpConnection {
         Ok(result)
     }
 
+    /// Dakiya: sends the message to every recipient or to none.
+    ///
+    /// Unlike [`send`](Self::send), a refused `RCPT TO` does not end the conversation: every
+    /// recipient is asked for, each reply kept, and if any was refused the transaction is
+    /// reset (`RSET`, RFC 5321 §4.1.1.5) instead of sending `DATA`, so nobody gets a copy that
+    /// others did not and the connection stays usable for the next message. Addresses that
+    /// need SMTPUTF8 on a server without it are reported before `MAIL FROM` is sent.
+    pub async fn send_all_or_nothing(
+        &mut self,
+        envelope: &Envelope,
+        email: &[u8],
+    ) -> Result<Handover, Error> {
+        let mut mail_options = vec![];
+
+        // RFC 6531 §3.4: a non-ASCII address may be sent only with the SMTPUTF8 parameter,
+        // and only to a server that advertised it.
+        if envelope.has_non_ascii_addresses() {
+            if !self.server_info().supports_feature(Extension::SmtpUtfEight) {
+                let addresses = envelope
+                    .from()
+                    .into_iter()
+                    .chain(envelope.to())
+                    .filter(|address| !AsRef::<str>::as_ref(address).is_ascii())
+                    .cloned()
+                    .collect();
+                return Ok(Handover::NeedsSmtpUtf8(addresses));
+            }
+            mail_options.push(MailParameter::SmtpUtfEight);
+        }
+
+        if !email.is_ascii() {
+            if !self.server_info().supports_feature(Extension::EightBitMime) {
+                return Err(error::client(
+                    "Message contains non-ascii chars but server does not support 8BITMIME",
+                ));
+            }
+            mail_options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+
+        try_smtp!(
+            self.command(Mail::new(envelope.from().cloned(), mail_options))
+                .await,
+            self
+        );
+
+        let mut refused = Vec::new();
+        for to_address in envelope.to() {
+            let reply = try_smtp!(
+                self.command_any_reply(Rcpt::new(to_address.clone(), vec![]))
+                    .await,
+                self
+            );
+            if !reply.is_positive() {
+                refused.push(RefusedRecipient {
+                    address: to_address.clone(),
+                    reply,
+                });
+            }
+        }
+        if !refused.is_empty() {
+            try_smtp!(self.command(Rset).await, self);
+            return Ok(Handover::RecipientsRefused(refused));
+        }
+
+        try_smtp!(self.command(Data).await, self);
+        let accepted = try_smtp!(self.message(email).await, self);
+        Ok(Handover::Accepted(accepted))
+    }
+
     pub fn has_broken(&self) -> bool {
         self.panic
     }
@@ -340,6 +410,13 @@ impl AsyncSmtpConnection {
         self.read_response().await
     }
 
+    /// Dakiya: sends an SMTP command and returns its reply, negative or not; only a broken
+    /// connection or an unreadable reply is an error. A refused recipient's reply is data.
+    pub async fn command_any_reply<C: Display>(&mut self, command: C) -> Result<Response, Error> {
+        self.write(command.to_string().as_bytes()).await?;
+        self.read_any_reply().await
+    }
+
     /// Writes a string to the server
     async fn write(&mut self, string: &[u8]) -> Result<(), Error> {
         self.stream
@@ -360,6 +437,16 @@ impl AsyncSmtpConnection {
 
     /// Gets the SMTP response
     pub async fn read_response(&mut self) -> Result<Response, Error> {
+        let response = self.read_any_reply().await?;
+        if response.is_positive() {
+            Ok(response)
+        } else {
+            Err(error::code_from_response(&response))
+        }
+    }
+
+    /// Dakiya: reads one reply, positive or negative.
+    async fn read_any_reply(&mut self) -> Result<Response, Error> {
         let mut buffer = String::with_capacity(100);
         let mut pre = 0;
 
@@ -381,13 +468,7 @@ impl AsyncSmtpConnection {
             #[cfg(feature = "tracing")]
             tracing::debug!("<< {}", escape_crlf(&buffer));
             match parse_response(&buffer) {
-                Ok((_remaining, response)) => {
-                    return if response.is_positive() {
-                        Ok(response)
-                    } else {
-                        Err(error::code_from_response(&response))
-                    };
-                }
+                Ok((_remaining, response)) => return Ok(response),
                 Err(nom::Err::Failure(e)) => {
                     return Err(error::response(e.to_string()));
                 }
@@ -398,7 +479,13 @@ impl AsyncSmtpConnection {
             }
         }
 
-        Err(error::response("incomplete response"))
+        // Dakiya: the server closed the connection before its reply was complete. Upstream
+        // called this a malformed response ("incomplete response"); it is a network failure,
+        // worth trying again later, so it is reported as an I/O error of kind UnexpectedEof.
+        Err(error::network(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the server closed the connection before its reply was complete",
+        )))
     }
 
     /// The X509 certificate of the server (DER encoded)
