@@ -29,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "suggest_addresses",
     "attach_files",
     "choose_attachments",
+    "submission_size_limit",
 ];
 
 fn main() {

@@ -425,3 +425,20 @@ async fn addresses_are_completed_from_received_and_sent_mail() {
     assert_eq!(after[0].name, "रवि कुमार", "the name mail came with is kept");
     let _ = ravi.wait_for_messages(1, DELIVERY);
 }
+
+/// The composer warns by the server's own limit: Postfix's SIZE (its message_size_limit, 60 MiB
+/// in the test configuration), read over the authenticated submission connection.
+#[tokio::test]
+async fn the_servers_size_limit_is_known_before_sending() {
+    let user = User::new("compose-size", "pw");
+    for smtp in [Security::StartTls, Security::Tls] {
+        let account = user
+            .add_account(user.settings(Security::Tls, smtp, Pop3Mode::KeepOnServer))
+            .await;
+        assert_eq!(
+            user.engine.submission_size_limit(account.id).await.unwrap(),
+            Some(62_914_560),
+            "{smtp:?}"
+        );
+    }
+}

@@ -61,6 +61,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::suggest_addresses,
         commands::attach_files,
         commands::choose_attachments,
+        commands::submission_size_limit,
     ])
 }
 

@@ -152,6 +152,8 @@ pub struct Engine {
     indexer: Arc<crate::indexer::Indexer>,
     /// One sender at a time: a message is never handed to the server by two tasks at once.
     send_lock: tokio::sync::Mutex<()>,
+    /// Each account's SMTP size limit, once asked (forgotten when its settings change).
+    size_limits: Mutex<HashMap<i64, Option<u64>>>,
 }
 
 /// Events kept for a slow listener before the oldest are dropped (progress is the bulk).
@@ -190,6 +192,7 @@ impl Engine {
             scheduler_minute: std::time::Duration::from_secs(60),
             indexer,
             send_lock: tokio::sync::Mutex::new(()),
+            size_limits: Mutex::default(),
         })
     }
 
@@ -274,6 +277,10 @@ impl Engine {
                 None => store.insert_account(&settings),
             })
             .await?;
+        self.size_limits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&account.id);
         if !passwords.pop3.is_empty() {
             self.passwords
                 .set(account.id, Server::Pop3, &passwords.pop3)?;

@@ -48,6 +48,20 @@ pub async fn delete_draft(shell: State<'_, Shell>, id: i64) -> Result<(), IpcErr
     shell.engine()?.delete_draft(id).await.map_err(ipc)
 }
 
+/// The account's SMTP message size limit (bytes), for the composer's warning; `null` if the
+/// server declares none.
+#[tauri::command]
+pub async fn submission_size_limit(
+    shell: State<'_, Shell>,
+    account_id: i64,
+) -> Result<Option<u64>, IpcError> {
+    shell
+        .engine()?
+        .submission_size_limit(account_id)
+        .await
+        .map_err(ipc)
+}
+
 /// Address completion for a recipient field.
 #[tauri::command]
 pub async fn suggest_addresses(

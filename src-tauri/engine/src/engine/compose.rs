@@ -164,6 +164,29 @@ impl Engine {
         Ok(())
     }
 
+    /// The largest message the account's SMTP server accepts (its SIZE), asked once per
+    /// session: the composer warns before the server refuses a message for its size.
+    pub async fn submission_size_limit(&self, account_id: i64) -> Result<Option<u64>> {
+        if let Some(known) = self.size_limits_known(account_id) {
+            return Ok(known);
+        }
+        let account = self.account(account_id).await?;
+        let limit = self.open_submission(&account).await?.size_limit().await?;
+        self.size_limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(account_id, limit);
+        Ok(limit)
+    }
+
+    fn size_limits_known(&self, account_id: i64) -> Option<Option<u64>> {
+        self.size_limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&account_id)
+            .copied()
+    }
+
     /// People whose address or name starts with `prefix`, for completing a recipient field.
     pub async fn address_suggestions(&self, prefix: String) -> Result<Vec<KnownAddress>> {
         self.blocking(move |store| store.address_suggestions(&prefix, SUGGESTIONS))

@@ -423,6 +423,70 @@ mod tests {
         assert_eq!(built.envelope_from, "asha@example.org");
     }
 
+    /// What a draft or a mailto: link supplies is as untrusted as what is typed: no field,
+    /// threading header, identity or attachment name can smuggle in a header or a recipient.
+    #[test]
+    fn hostile_drafts_never_make_headers() {
+        let mut sender = account();
+        sender.identities = vec![crate::account::Identity {
+            display_name: "Evil\r\nBcc: spy@example.org".into(),
+            email: "alt@example.org".into(),
+            reply_to: String::new(),
+            signature: String::new(),
+        }];
+        let outgoing = OutgoingMessage {
+            to: "ravi@example.org".into(),
+            subject: "s".into(),
+            body: "b".into(),
+            from_address: "alt@example.org".into(),
+            in_reply_to: Some("a@b>\r\nX-Injected: 1".into()),
+            references: vec!["ok@example.org".into(), "x@y\r\nX-Injected: 2".into()],
+            ..OutgoingMessage::default()
+        };
+        let attachment = AttachmentData {
+            name: "../../etc/evil\r\nX-Injected: 3.txt".into(),
+            content_type: "text/plain\r\nX-Injected: 4".into(),
+            bytes: b"x".to_vec(),
+        };
+        let built = build_message(&sender, &outgoing, &[attachment]).unwrap();
+        let wire = String::from_utf8(built.raw.clone()).unwrap();
+        assert!(!wire.contains("\r\nX-Injected"), "{wire}");
+        assert!(!wire.contains("\r\nBcc:"), "{wire}");
+        assert_eq!(built.envelope_to, ["ravi@example.org"]);
+        assert!(
+            wire.contains("\r\nReferences: <ok@example.org>\r\n"),
+            "{wire}"
+        );
+        assert!(
+            !wire.contains("In-Reply-To"),
+            "an invalid id is dropped: {wire}"
+        );
+        assert!(
+            !wire.contains("etc/evil") && !wire.contains(".."),
+            "no path: {wire}"
+        );
+    }
+
+    /// A line longer than SMTP allows (998) is encoded, never cut: it arrives whole.
+    #[test]
+    fn over_long_lines_are_encoded_not_cut() {
+        let line: String = "अ".repeat(3000) + &"x".repeat(3000);
+        let outgoing = OutgoingMessage {
+            to: "ravi@example.org".into(),
+            subject: "s".into(),
+            body: format!("{line}\n"),
+            ..OutgoingMessage::default()
+        };
+        let built = build_message(&account(), &outgoing, &[]).unwrap();
+        let wire = String::from_utf8(built.raw.clone()).unwrap();
+        assert!(
+            wire.split("\r\n").all(|l| l.len() <= 998),
+            "a line over 998"
+        );
+        let read = crate::mime::read_message(&built.raw);
+        assert_eq!(read.text_body.unwrap(), format!("{line}\n"));
+    }
+
     #[test]
     fn no_recipient_is_an_error() {
         let error = build_message(&account(), &OutgoingMessage::default(), &[])

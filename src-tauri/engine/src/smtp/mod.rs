@@ -156,6 +156,18 @@ impl<'a> Submission<'a> {
         })
     }
 
+    /// The largest message the server takes (RFC 1870 SIZE, in bytes), if it says.
+    pub async fn size_limit(&self) -> Result<Option<u64>> {
+        let server = &self.account.smtp;
+        let conversation = async {
+            match self.transport.server_info().await {
+                Ok(info) => Ok(info.max_message_size()),
+                Err(error) => Err(errors::classify(server, error).await),
+            }
+        };
+        within(server, conversation_deadline(self.timeout, 0), conversation).await
+    }
+
     /// Hands one message, exactly these bytes, to the server for these envelope addresses
     /// (RFC 5321 MAIL FROM / RCPT TO: Bcc recipients are here, never in the headers).
     /// Returns once the server accepted it for every recipient. All or nothing: if the server

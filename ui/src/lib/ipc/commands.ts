@@ -170,3 +170,8 @@ export function attachFiles(paths: string[]): Promise<OutgoingAttachment[]> {
 export function chooseAttachments(): Promise<OutgoingAttachment[]> {
   return call("choose_attachments");
 }
+
+/** The SMTP server's message size limit in bytes (null: it declares none). */
+export function submissionSizeLimit(accountId: number): Promise<number | null> {
+  return call("submission_size_limit", () => ({ accountId }));
+}

@@ -8,6 +8,7 @@ use std::{
 
 use async_trait::async_trait;
 
+use super::extension::ServerInfo;
 #[cfg(feature = "pool")]
 use super::PoolConfig;
 #[cfg(any(
@@ -105,6 +106,13 @@ impl AsyncSmtpTransport<Tokio1Executor> {
         conn.abort().await;
 
         Ok(result)
+    }
+
+    /// Dakiya: what the server said of itself in its EHLO reply (after STARTTLS, if used),
+    /// through the pool, e.g. its message size limit.
+    pub async fn server_info(&self) -> Result<ServerInfo, Error> {
+        let conn = self.inner.connection().await?;
+        Ok(conn.server_info().clone())
     }
 }
 

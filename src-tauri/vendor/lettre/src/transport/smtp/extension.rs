@@ -113,6 +113,9 @@ pub struct ServerInfo {
     ///
     /// It contains the features supported by the server and known by the `Extension` module.
     features: HashSet<Extension>,
+    /// Dakiya: the largest message the server accepts, from `SIZE n` (RFC 1870); `SIZE 0` or no
+    /// number means the server declares no limit.
+    max_message_size: Option<u64>,
 }
 
 impl Display for ServerInfo {
@@ -134,6 +137,7 @@ impl ServerInfo {
         };
 
         let mut features: HashSet<Extension> = HashSet::new();
+        let mut max_message_size = None;
 
         for line in response.message() {
             if line.is_empty() {
@@ -150,6 +154,12 @@ impl ServerInfo {
                 }
                 "STARTTLS" => {
                     features.insert(Extension::StartTls);
+                }
+                "SIZE" => {
+                    max_message_size = split
+                        .next()
+                        .and_then(|size| size.parse::<u64>().ok())
+                        .filter(|&size| size > 0);
                 }
                 "AUTH" => {
                     for mechanism in split {
@@ -174,7 +184,13 @@ impl ServerInfo {
         Ok(ServerInfo {
             name: name.to_owned(),
             features,
+            max_message_size,
         })
+    }
+
+    /// Dakiya: the server's message size limit in bytes (RFC 1870 `SIZE`), if it declares one
+    pub fn max_message_size(&self) -> Option<u64> {
+        self.max_message_size
     }
 
     /// Checks if the server supports an ESMTP feature
@@ -325,6 +341,7 @@ mod test {
                 ServerInfo {
                     name: "name".to_owned(),
                     features: eightbitmime,
+                    max_message_size: None,
                 }
             ),
             "name with {EightBitMime}".to_owned()
@@ -338,6 +355,7 @@ mod test {
                 ServerInfo {
                     name: "name".to_owned(),
                     features: empty,
+                    max_message_size: None,
                 }
             ),
             "name with no supported features".to_owned()
@@ -352,6 +370,7 @@ mod test {
                 ServerInfo {
                     name: "name".to_owned(),
                     features: plain,
+                    max_message_size: None,
                 }
             ),
             "name with {Authentication(Plain)}".to_owned()
@@ -375,6 +394,7 @@ mod test {
         let server_info = ServerInfo {
             name: "me".to_owned(),
             features,
+            max_message_size: None,
         };
 
         assert_eq!(ServerInfo::from_response(&response).unwrap(), server_info);
@@ -404,6 +424,7 @@ mod test {
         let server_info2 = ServerInfo {
             name: "me".to_owned(),
             features: features2,
+            max_message_size: None,
         };
 
         assert_eq!(ServerInfo::from_response(&response2).unwrap(), server_info2);
