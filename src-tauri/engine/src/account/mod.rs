@@ -238,3 +238,30 @@ impl std::fmt::Debug for Passwords {
         f.write_str("Passwords { .. }")
     }
 }
+
+/// An account for unit tests that never connect: `name <email>`, servers on localhost:1.
+#[cfg(test)]
+pub(crate) fn test_account(name: &str, email: &str) -> AccountSettings {
+    let server = ServerSettings {
+        host: "localhost".into(),
+        port: 1,
+        security: Security::Tls,
+        username: "u".into(),
+    };
+    AccountSettings {
+        display_name: name.into(),
+        email: email.into(),
+        pop3: server.clone(),
+        pop3_mode: Pop3Mode::KeepOnServer,
+        keep_days: None,
+        delete_when_deleted_here: false,
+        headers_only: false,
+        max_message_kib: None,
+        check_interval_minutes: None,
+        smtp: server,
+        trusted_certificate: None,
+        reply_to: String::new(),
+        signature: String::new(),
+        identities: Vec::new(),
+    }
+}

@@ -78,32 +78,11 @@ mod tests {
 /// What goes on the wire for a composed message with IDN domains and Hindi names.
 #[cfg(test)]
 mod message_tests {
-    use crate::account::{AccountSettings, Pop3Mode, Security, ServerSettings};
+    use crate::account::AccountSettings;
     use crate::mime::{build_message, OutgoingMessage};
 
     fn account(email: &str) -> AccountSettings {
-        let server = ServerSettings {
-            host: "localhost".into(),
-            port: 1,
-            security: Security::Tls,
-            username: "u".into(),
-        };
-        AccountSettings {
-            display_name: "आशा राव".into(),
-            email: email.into(),
-            pop3: server.clone(),
-            pop3_mode: Pop3Mode::KeepOnServer,
-            keep_days: None,
-            delete_when_deleted_here: false,
-            headers_only: false,
-            max_message_kib: None,
-            check_interval_minutes: None,
-            smtp: server,
-            trusted_certificate: None,
-            reply_to: String::new(),
-            signature: String::new(),
-            identities: Vec::new(),
-        }
+        crate::account::test_account("आशा राव", email)
     }
 
     fn header<'a>(wire: &'a str, name: &str) -> &'a str {

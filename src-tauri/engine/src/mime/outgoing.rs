@@ -327,31 +327,9 @@ fn flowed_text() -> ContentType {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::{Pop3Mode, Security, ServerSettings};
 
     fn account() -> AccountSettings {
-        let server = ServerSettings {
-            host: "localhost".into(),
-            port: 1,
-            security: Security::Tls,
-            username: "u".into(),
-        };
-        AccountSettings {
-            display_name: "आशा राव".into(),
-            email: "asha@example.org".into(),
-            pop3: server.clone(),
-            pop3_mode: Pop3Mode::KeepOnServer,
-            keep_days: None,
-            delete_when_deleted_here: false,
-            headers_only: false,
-            max_message_kib: None,
-            check_interval_minutes: None,
-            smtp: server,
-            trusted_certificate: None,
-            reply_to: String::new(),
-            signature: String::new(),
-            identities: Vec::new(),
-        }
+        crate::account::test_account("आशा राव", "asha@example.org")
     }
 
     #[test]

@@ -384,28 +384,10 @@ pub fn attachment_of(raw: &[u8], index: u32) -> Option<(String, String, Vec<u8>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::{Identity, Pop3Mode, Security, ServerSettings};
+    use crate::account::Identity;
 
     fn account() -> AccountSettings {
-        let server = ServerSettings {
-            host: "localhost".into(),
-            port: 1,
-            security: Security::Tls,
-            username: "u".into(),
-        };
         AccountSettings {
-            display_name: "Asha".into(),
-            email: "asha@example.org".into(),
-            pop3: server.clone(),
-            pop3_mode: Pop3Mode::KeepOnServer,
-            keep_days: None,
-            delete_when_deleted_here: false,
-            headers_only: false,
-            max_message_kib: None,
-            check_interval_minutes: None,
-            smtp: server,
-            trusted_certificate: None,
-            reply_to: String::new(),
             signature: "Asha".into(),
             identities: vec![Identity {
                 display_name: "Asha at work".into(),
@@ -413,6 +395,7 @@ mod tests {
                 reply_to: String::new(),
                 signature: "Asha Rao, Work Ltd".into(),
             }],
+            ..crate::account::test_account("Asha", "asha@example.org")
         }
     }
 
