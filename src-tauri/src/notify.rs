@@ -94,6 +94,8 @@ mod tests {
             partial: false,
             server_size: None,
             recipients: String::new(),
+            starred: false,
+            has_attachment: false,
         }
     }
 

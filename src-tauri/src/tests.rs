@@ -254,6 +254,9 @@ fn export_bindings() {
         dakiya_engine::store::DraftItem::export_all(&config),
         dakiya_engine::store::KnownAddress::export_all(&config),
         dakiya_engine::mime::Response::export_all(&config),
+        dakiya_engine::store::FolderCount::export_all(&config),
+        dakiya_engine::store::ThreadSummary::export_all(&config),
+        dakiya_engine::store::UserFolder::export_all(&config),
     ];
     for result in results {
         result.expect("bindings are written");

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 
 mod compose;
+mod organise;
 
 pub use compose::ComposeStart;
 
@@ -813,7 +814,8 @@ impl Engine {
     /// Deletes a message here. Its bytes stay in the store; an account set to "delete from the
     /// server when I delete it here" removes it from the server at its next check.
     pub async fn delete_message(&self, id: i64) -> Result<()> {
-        self.blocking(move |store| store.delete_here(id)).await
+        self.blocking(move |store| store.delete_messages(&[id]))
+            .await
     }
 
     pub async fn raw_message(&self, id: i64) -> Result<Vec<u8>> {

@@ -62,8 +62,11 @@ impl Indexer {
     async fn run(self: Arc<Self>) {
         loop {
             let store = Arc::clone(&self.store);
+            // Threads first: they need only headers and change what the list shows.
             let more = match tokio::task::spawn_blocking(move || {
-                store.index_pending(BATCH, BATCH_BYTES)
+                Ok::<_, crate::error::Error>(
+                    store.thread_pending(BATCH)? + store.index_pending(BATCH, BATCH_BYTES)?,
+                )
             })
             .await
             {

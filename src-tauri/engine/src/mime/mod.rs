@@ -17,4 +17,7 @@ pub use outgoing::{
     OutgoingMessage,
 };
 pub use reader::{envelope, read_message, search_text, Envelope, MessageContent, SearchText};
-pub use reply::{attachment_of, respond, QuoteWords, Response, ENGLISH, HINDI};
+pub use reply::{
+    ancestor_ids, attachment_of, respond, strip_reply_prefixes, QuoteWords, Response, ENGLISH,
+    HINDI,
+};

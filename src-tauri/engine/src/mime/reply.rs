@@ -122,8 +122,8 @@ pub fn addressed_identity(message: &Message<'_>, account: &AccountSettings) -> S
         .unwrap_or_else(|| account.email.clone())
 }
 
-/// "Re: " once, however many "Re:", "RE:", "Aw:" or "Re[2]:" the original piled up.
-fn strip_prefixes(subject: &str) -> &str {
+/// The subject without the "Re:", "RE:", "Aw:", "Fwd:" or "Re[2]:" prefixes replies pile up.
+pub fn strip_reply_prefixes(subject: &str) -> &str {
     let mut rest = subject.trim();
     loop {
         let lower = rest.to_lowercase();
@@ -148,11 +148,11 @@ fn strip_prefixes(subject: &str) -> &str {
 }
 
 pub fn reply_subject(subject: &str) -> String {
-    format!("Re: {}", strip_prefixes(subject))
+    format!("Re: {}", strip_reply_prefixes(subject))
 }
 
 pub fn forward_subject(subject: &str) -> String {
-    format!("Fwd: {}", strip_prefixes(subject))
+    format!("Fwd: {}", strip_reply_prefixes(subject))
 }
 
 fn message_id_list(message: &Message<'_>, header: &str) -> Vec<String> {
@@ -166,6 +166,20 @@ fn message_id_list(message: &Message<'_>, header: &str) -> Vec<String> {
         .map(|id| one_line(&id))
         .filter(|id| !id.is_empty())
         .collect()
+}
+
+/// The Message-IDs a message names as its ancestors (References, then In-Reply-To), from its
+/// headers alone: what threading needs.
+pub fn ancestor_ids(raw: &[u8]) -> Vec<String> {
+    let Some(message) = MessageParser::default().parse_headers(raw) else {
+        return Vec::new();
+    };
+    let mut references = message_id_list(&message, "References");
+    references.extend(message_id_list(&message, "In-Reply-To"));
+    let own = message.message_id().map(one_line);
+    let mut seen = std::collections::HashSet::new();
+    references.retain(|id| Some(id) != own.as_ref() && seen.insert(id.clone()));
+    references
 }
 
 /// RFC 5322 §3.6.4: the parent's References (or, lacking them, its In-Reply-To) followed by

@@ -35,25 +35,43 @@ pub struct MessageSummary {
     pub server_size: Option<i64>,
     /// For sent mail: the To and Cc addresses (the Sent list shows them instead of the sender).
     pub recipients: String,
+    pub starred: bool,
+    pub has_attachment: bool,
 }
 
-/// Where a message is filed. Issue 6 brings user folders; until then received mail and the
-/// copies of sent mail are told apart here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// Where a message is filed: the fixed folders or one of the user's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Folder {
     #[default]
     Inbox,
     Sent,
+    Trash,
+    Archive,
+    User(#[cfg_attr(feature = "bindings", ts(type = "number"))] i64),
 }
 
 impl Folder {
-    pub fn as_str(self) -> &'static str {
+    /// How the store spells it in `messages.folder`.
+    pub fn key(self) -> String {
         match self {
-            Folder::Inbox => "inbox",
-            Folder::Sent => "sent",
+            Folder::Inbox => "inbox".to_owned(),
+            Folder::Sent => "sent".to_owned(),
+            Folder::Trash => "trash".to_owned(),
+            Folder::Archive => "archive".to_owned(),
+            Folder::User(id) => format!("user:{id}"),
         }
+    }
+
+    pub fn from_key(key: &str) -> Option<Folder> {
+        Some(match key {
+            "inbox" => Folder::Inbox,
+            "sent" => Folder::Sent,
+            "trash" => Folder::Trash,
+            "archive" => Folder::Archive,
+            other => Folder::User(other.strip_prefix("user:")?.parse().ok()?),
+        })
     }
 }
 
@@ -79,14 +97,15 @@ pub struct UidlState {
     pub deleted_here: bool,
 }
 
-const SUMMARY_COLUMNS: &str = "id, account_id, from_name, from_address, subject, header_date, \
-     is_read, parse_failed, partial, server_size, recipients";
+pub(super) const SUMMARY_COLUMNS: &str = "id, account_id, from_name, from_address, subject, \
+     header_date, is_read, parse_failed, partial, server_size, recipients, starred, has_attachment";
 
 /// The same columns of `messages AS m`, for queries that join other tables.
-const SUMMARY_COLUMNS_OF_M: &str = "m.id, m.account_id, m.from_name, m.from_address, m.subject, \
-     m.header_date, m.is_read, m.parse_failed, m.partial, m.server_size, m.recipients";
+pub(super) const SUMMARY_COLUMNS_OF_M: &str = "m.id, m.account_id, m.from_name, m.from_address, \
+     m.subject, m.header_date, m.is_read, m.parse_failed, m.partial, m.server_size, m.recipients, \
+     m.starred, m.has_attachment";
 
-fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
+pub(super) fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
     Ok(MessageSummary {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -99,6 +118,8 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<MessageSummary> {
         partial: row.get(8)?,
         server_size: row.get(9)?,
         recipients: row.get(10)?,
+        starred: row.get(11)?,
+        has_attachment: row.get(12)?,
     })
 }
 
@@ -124,7 +145,7 @@ impl Store {
         self.read(|connection| {
             let mut statement = connection.prepare(
                 "SELECT u.uidl, u.deleted_on_server, u.stored_at, coalesce(m.partial, 0),
-                        m.id IS NULL OR m.deleted_at IS NOT NULL
+                        m.id IS NULL OR m.deleted_at IS NOT NULL OR m.folder = 'trash'
                  FROM pop3_uidls u LEFT JOIN messages m ON m.id = u.message_id
                  WHERE u.account_id = ?1",
             )?;
@@ -176,8 +197,8 @@ impl Store {
                 ),
             };
             let mut statement = connection.prepare_cached(&sql)?;
-            let rows = statement
-                .query_map(params![account_id, limit, offset, folder.as_str()], summary)?;
+            let rows =
+                statement.query_map(params![account_id, limit, offset, folder.key()], summary)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
@@ -259,22 +280,6 @@ impl Store {
         })
     }
 
-    /// Deletes a message here: it leaves every list at once; its bytes stay in the store (the
-    /// Trash of issue 6 lists them), and an account that deletes from the server "when I
-    /// delete it here" removes it there at the next check.
-    pub fn delete_here(&self, id: i64) -> Result<()> {
-        let changed = self.write(|tx| {
-            Ok(tx.execute(
-                "UPDATE messages SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
-                params![id, now_unix()],
-            )?)
-        })?;
-        if changed == 0 {
-            self.message_summary(id)?;
-        }
-        Ok(())
-    }
-
     /// The newest messages (by date) whose subject, addresses, text or attachment names hold
     /// every word of `query`; the last word may be the start of one (search as you type).
     pub fn search(&self, query: &str, limit: u32) -> Result<Vec<MessageSummary>> {
@@ -325,6 +330,8 @@ impl Store {
                         crate::mime::SearchText::default()
                     });
                 index_one(tx, id, sort_date, &search)?;
+                tx.prepare_cached("UPDATE messages SET has_attachment = ?2 WHERE id = ?1")?
+                    .execute(params![id, !search.attachment_names.is_empty()])?;
                 indexed += 1;
             }
             Ok(indexed)
@@ -413,6 +420,8 @@ pub(super) fn insert_one(
         partial: server_size.is_some(),
         server_size,
         recipients: String::new(),
+        starred: false,
+        has_attachment: false,
     }))
 }
 

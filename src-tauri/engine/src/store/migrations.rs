@@ -155,15 +155,58 @@ WHEN new.folder = 'inbox' AND new.from_address LIKE '_%@_%' BEGIN
 END;
 ";
 
+/// Version 6: organising (issue 6). Folders beside Inbox and Sent: Trash (a deleted message
+/// remembers where it came from), Archive and the user's own (`folder` = "user:<id>"); the
+/// starred flag; whether a message has attachments (set by the background indexer, which parses
+/// the whole message anyway). Threads: `thread_id` joins a conversation (the id of one of its
+/// messages), `thread_subject` is the subject without Re:/Fwd: for the fallback when a reply
+/// lacks In-Reply-To and References, and `message_references` keeps the Message-IDs each
+/// message names as its ancestors, so a parent that arrives after its reply still finds it.
+/// Threads are computed in the background too (NULL: not yet), which also threads the mail
+/// stored before this version.
+const V6: &str = "
+CREATE TABLE folders (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX folders_by_name ON folders(lower(name));
+
+ALTER TABLE messages ADD COLUMN trashed_from TEXT;
+ALTER TABLE messages ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN has_attachment INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN thread_id INTEGER;
+ALTER TABLE messages ADD COLUMN thread_subject TEXT;
+CREATE INDEX messages_by_message_id ON messages(message_id) WHERE message_id IS NOT NULL;
+CREATE INDEX messages_by_thread ON messages(thread_id, sort_date);
+CREATE INDEX messages_unthreaded ON messages(id) WHERE thread_id IS NULL;
+CREATE INDEX messages_by_thread_subject ON messages(account_id, thread_subject, sort_date)
+    WHERE thread_subject IS NOT NULL;
+
+CREATE TABLE message_references (
+    message   INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    reference TEXT NOT NULL
+) STRICT;
+CREATE INDEX message_references_by_reference ON message_references(reference);
+CREATE INDEX message_references_by_message ON message_references(message);
+";
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+        M::up(V5),
+        M::up(V6),
+    ])
 }
 
 /// The schema as a given earlier version left it, for upgrade tests.
 #[cfg(test)]
 pub(super) fn migrations_up_to(version: usize) -> Migrations<'static> {
     Migrations::new(
-        [V1, V2, V3, V4, V5]
+        [V1, V2, V3, V4, V5, V6]
             .into_iter()
             .take(version)
             .map(M::up)
@@ -238,5 +281,30 @@ mod tests {
             (learned[0].1.as_str(), learned[0].2, learned[0].3),
             ("Ravi", 9, 2)
         );
+    }
+
+    /// Mail stored before threads existed waits for the background threader (thread_id NULL)
+    /// and keeps its folder; nothing is starred or counted as having attachments yet.
+    #[test]
+    fn a_version_5_store_upgrades_unthreaded() {
+        let mut connection = rusqlite::Connection::open_in_memory().unwrap();
+        migrations_up_to(5).to_latest(&mut connection).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO accounts (id, settings_json, created_at) VALUES (1, '{}', 0);
+                 INSERT INTO messages (id, account_id, received_at, sort_date, from_name,
+                     from_address, subject, size, folder) VALUES
+                     (1, 1, 0, 5, '', 'a@example.org', 'a', 1, 'sent');",
+            )
+            .unwrap();
+        migrations().to_latest(&mut connection).unwrap();
+        let row: (String, Option<i64>, bool, bool) = connection
+            .query_row(
+                "SELECT folder, thread_id, starred, has_attachment FROM messages WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("sent".to_owned(), None, false, false));
     }
 }

@@ -7,11 +7,13 @@ mod accounts;
 mod drafts;
 mod messages;
 mod migrations;
+mod organise;
 mod outbox;
 mod settings;
 
 pub use drafts::{DraftItem, KnownAddress};
 pub use messages::{Folder, MessageSummary, NewMessage, UidlState};
+pub use organise::{FolderCount, ThreadSummary, UserFolder};
 pub use outbox::{NewOutgoing, OutboxItem, QueuedMessage};
 
 use std::fs::{self, OpenOptions};

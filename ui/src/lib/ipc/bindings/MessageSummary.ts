@@ -20,4 +20,4 @@ partial: boolean, serverSize: number | null,
 /**
  * For sent mail: the To and Cc addresses (the Sent list shows them instead of the sender).
  */
-recipients: string, };
+recipients: string, starred: boolean, hasAttachment: boolean, };
