@@ -140,7 +140,10 @@ async fn conversations_folders_trash_and_flags() {
         .rename_folder(receipts.id, "Receipts 2026".into())
         .await
         .unwrap();
-    assert_eq!(user.engine.folders().await.unwrap(), [receipts.clone()]);
+    assert_eq!(
+        user.engine.folders().await.unwrap(),
+        std::slice::from_ref(&receipts)
+    );
     let into = Folder::User(receipts.id);
     user.engine.move_messages(vec![offer], into).await.unwrap();
     let copies = user
