@@ -30,6 +30,20 @@ const COMMANDS: &[&str] = &[
     "attach_files",
     "choose_attachments",
     "submission_size_limit",
+    "get_folders",
+    "create_folder",
+    "rename_folder",
+    "delete_folder",
+    "move_messages",
+    "copy_messages",
+    "delete_messages",
+    "empty_trash",
+    "set_flags",
+    "folder_counts",
+    "list_threads",
+    "get_conversation",
+    "set_view_settings",
+    "set_remote_content_allowed",
 ];
 
 fn main() {

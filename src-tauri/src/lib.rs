@@ -62,6 +62,20 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::attach_files,
         commands::choose_attachments,
         commands::submission_size_limit,
+        commands::get_folders,
+        commands::create_folder,
+        commands::rename_folder,
+        commands::delete_folder,
+        commands::move_messages,
+        commands::copy_messages,
+        commands::delete_messages,
+        commands::empty_trash,
+        commands::set_flags,
+        commands::folder_counts,
+        commands::list_threads,
+        commands::get_conversation,
+        commands::set_view_settings,
+        commands::set_remote_content_allowed,
     ])
 }
 

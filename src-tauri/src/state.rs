@@ -57,4 +57,5 @@ pub struct AppState {
     pub data_dir: String,
     /// Seconds a sent message can still be taken back (0: sent at once).
     pub undo_send_seconds: u32,
+    pub view: dakiya_engine::ViewSettings,
 }

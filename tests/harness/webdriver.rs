@@ -260,6 +260,18 @@ impl Session {
         )
     }
 
+    /// Presses keys on whatever has the focus, as a keyboard does (W3C Actions), so keyboard
+    /// shortcuts are tested the way a user triggers them.
+    pub fn press_keys(&self, keys: &str) -> Result<()> {
+        let mut actions = Vec::new();
+        for key in keys.chars() {
+            actions.push(json!({"type": "keyDown", "value": key.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": key.to_string()}));
+        }
+        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
+        self.call("POST", "/actions", Some(&body)).map(drop)
+    }
+
     /// The serialised DOM.
     pub fn page_source(&self) -> Result<String> {
         let value = self.call("GET", "/source", None)?;

@@ -11,6 +11,7 @@ mod compose;
 mod organise;
 
 pub use compose::ComposeStart;
+pub use organise::ViewSettings;
 
 use crate::account::secrets::{PasswordStore, Server};
 use crate::account::{Account, AccountSettings, Passwords};

@@ -3,7 +3,9 @@
 mod accounts;
 mod compose;
 mod mail;
+mod organise;
 
 pub use accounts::*;
 pub use compose::*;
 pub use mail::*;
+pub use organise::*;

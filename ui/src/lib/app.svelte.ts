@@ -11,7 +11,10 @@ import {
   onMailArrived,
   onOutboxChanged,
   getOutbox,
+  getFolderCounts,
+  getFolders,
   onDraftsChanged,
+  setViewSettings,
   saveAccount,
   setLanguage as saveLanguage,
   setUndoSendSeconds,
@@ -20,11 +23,18 @@ import {
   type FetchProgress,
   type IpcError,
   type Language,
+  type Folder,
+  type FolderCount,
   type OutgoingAttachment,
+  type UserFolder,
+  type ViewSettings,
   type OutgoingMessage,
 } from "./ipc";
 
-export type View = "inbox" | "outbox" | "sent" | "drafts" | "settings" | "compose";
+export type View = "mail" | "outbox" | "drafts" | "settings" | "compose";
+
+/** The folder the mail view shows, for one account or (null) all of them. */
+export type Mailbox = { folder: Folder; accountId: number | null };
 
 export type Banner = { context: MessageKey; params?: Params; error: IpcError };
 
@@ -34,7 +44,14 @@ export const app = $state({
   /** null until get_app_state answered (or when it failed). */
   state: null as AppState | null,
   started: false,
-  view: "inbox" as View,
+  view: "mail" as View,
+  mailbox: { folder: "inbox", accountId: null } as Mailbox,
+  /** The user's own folders, by name. */
+  folders: [] as UserFolder[],
+  /** Total and unread messages per folder and account. */
+  counts: [] as FolderCount[],
+  /** Bumped to put the keyboard focus in the search field ("/"). */
+  searchFocus: 0,
   /** Set while a fetch runs. */
   fetch: null as FetchState | null,
   /** New messages found by the last completed round of fetches. */
@@ -208,6 +225,7 @@ function showProgress(progress: FetchProgress): void {
 export async function start(): Promise<void> {
   void onMailArrived(() => {
     app.inboxGeneration += 1;
+    void refreshCounts();
   });
   void onOutboxChanged(() => {
     app.outboxGeneration += 1;
@@ -238,7 +256,8 @@ export async function start(): Promise<void> {
     const state = await getAppState();
     app.state = state;
     setLanguage(state.language);
-    app.view = state.accounts.length === 0 ? "settings" : "inbox";
+    app.view = state.accounts.length === 0 ? "settings" : "mail";
+    void refreshFolders();
   } catch (error) {
     app.view = "settings";
     showError("context.startup", error as IpcError);
@@ -316,4 +335,38 @@ export function composeWith(accountId: number, message: OutgoingMessage): void {
   draft.draftId = message.draftId;
   app.composeGeneration += 1;
   app.view = "compose";
+}
+
+/** Shows a folder (for one account, or all with null). */
+export function openMailbox(folder: Folder, accountId: number | null = null): void {
+  app.mailbox = { folder, accountId };
+  app.view = "mail";
+}
+
+export async function refreshCounts(): Promise<void> {
+  try {
+    app.counts = await getFolderCounts();
+  } catch {
+    // Counts are a hint; the lists report their own errors.
+  }
+}
+
+export async function refreshFolders(): Promise<void> {
+  try {
+    app.folders = await getFolders();
+  } catch (error) {
+    showError("context.folders", error as IpcError);
+  }
+  await refreshCounts();
+}
+
+export async function changeViewSettings(change: Partial<ViewSettings>): Promise<void> {
+  if (app.state === null) return;
+  const settings = { ...app.state.view, ...change };
+  app.state.view = settings;
+  try {
+    await setViewSettings(settings);
+  } catch (error) {
+    showError("context.viewSettings", error as IpcError);
+  }
 }

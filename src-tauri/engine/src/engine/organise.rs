@@ -1,10 +1,52 @@
 //! Folders, Trash, flags and conversations: each a thin call into the store.
 
+use serde::{Deserialize, Serialize};
+
 use super::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{Folder, FolderCount, MessageSummary, ThreadSummary, UserFolder};
 
+/// How the user likes to read: a conversation list or every message, plain text or HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase", default)]
+pub struct ViewSettings {
+    pub threaded_list: bool,
+    /// Show the plain-text part of mail that has both (and HTML mail converted to text).
+    pub prefer_plain_text: bool,
+}
+
+const VIEW_SETTINGS_KEY: &str = "view";
+
 impl Engine {
+    pub async fn view_settings(&self) -> Result<ViewSettings> {
+        let stored = self
+            .blocking(|store| store.setting(VIEW_SETTINGS_KEY))
+            .await?;
+        // Unreadable (written by another version): the defaults, rather than no window.
+        Ok(stored
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
+    }
+
+    pub async fn set_view_settings(&self, settings: ViewSettings) -> Result<()> {
+        let json = serde_json::to_string(&settings)
+            .map_err(|error| Error::internal(format!("cannot keep the view settings: {error}")))?;
+        self.blocking(move |store| store.set_setting(VIEW_SETTINGS_KEY, &json))
+            .await
+    }
+
+    /// "Always load remote content from this sender" (or no longer).
+    pub async fn set_remote_content_allowed(&self, address: String, allowed: bool) -> Result<()> {
+        self.blocking(move |store| store.set_remote_content_allowed(&address, allowed))
+            .await
+    }
+
+    pub async fn remote_content_allowed(&self, address: String) -> Result<bool> {
+        self.blocking(move |store| store.remote_content_allowed(&address))
+            .await
+    }
+
     pub async fn folders(&self) -> Result<Vec<UserFolder>> {
         self.blocking(|store| store.folders()).await
     }

@@ -163,7 +163,8 @@ END;
 /// lacks In-Reply-To and References, and `message_references` keeps the Message-IDs each
 /// message names as its ancestors, so a parent that arrives after its reply still finds it.
 /// Threads are computed in the background too (NULL: not yet), which also threads the mail
-/// stored before this version.
+/// stored before this version. `remote_content_senders`: whose HTML mail may load remote
+/// images ("always for this sender").
 const V6: &str = "
 CREATE TABLE folders (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -189,6 +190,10 @@ CREATE TABLE message_references (
 ) STRICT;
 CREATE INDEX message_references_by_reference ON message_references(reference);
 CREATE INDEX message_references_by_message ON message_references(message);
+
+CREATE TABLE remote_content_senders (
+    address TEXT PRIMARY KEY COLLATE NOCASE
+) STRICT, WITHOUT ROWID;
 ";
 
 pub fn migrations() -> Migrations<'static> {

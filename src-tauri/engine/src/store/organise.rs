@@ -469,3 +469,41 @@ fn thread_one(
     }
     Ok(())
 }
+
+impl Store {
+    /// Whether HTML mail from this address may load remote content ("always for this sender").
+    pub fn remote_content_allowed(&self, address: &str) -> Result<bool> {
+        let address = address.trim();
+        if address.is_empty() {
+            return Ok(false);
+        }
+        self.read(|connection| {
+            Ok(connection
+                .prepare_cached("SELECT 1 FROM remote_content_senders WHERE address = ?1")?
+                .query_row([address], |_| Ok(()))
+                .optional()?
+                .is_some())
+        })
+    }
+
+    pub fn set_remote_content_allowed(&self, address: &str, allowed: bool) -> Result<()> {
+        let address = address.trim().to_owned();
+        if address.is_empty() || address.chars().any(char::is_control) {
+            return Err(Error::config("the sender has no usable address"));
+        }
+        self.write(|tx| {
+            if allowed {
+                tx.execute(
+                    "INSERT OR IGNORE INTO remote_content_senders (address) VALUES (?1)",
+                    [&address],
+                )?;
+            } else {
+                tx.execute(
+                    "DELETE FROM remote_content_senders WHERE address = ?1",
+                    [&address],
+                )?;
+            }
+            Ok(())
+        })
+    }
+}

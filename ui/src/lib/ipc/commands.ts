@@ -23,6 +23,10 @@ import type { DraftItem } from "./bindings/DraftItem";
 import type { KnownAddress } from "./bindings/KnownAddress";
 import type { OutgoingAttachment } from "./bindings/OutgoingAttachment";
 import type { Response } from "./bindings/Response";
+import type { FolderCount } from "./bindings/FolderCount";
+import type { ThreadSummary } from "./bindings/ThreadSummary";
+import type { UserFolder } from "./bindings/UserFolder";
+import type { ViewSettings } from "./bindings/ViewSettings";
 
 function insideTauri(): boolean {
   return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
@@ -174,4 +178,66 @@ export function chooseAttachments(): Promise<OutgoingAttachment[]> {
 /** The SMTP server's message size limit in bytes (null: it declares none). */
 export function submissionSizeLimit(accountId: number): Promise<number | null> {
   return call("submission_size_limit", () => ({ accountId }));
+}
+
+export function getFolders(): Promise<UserFolder[]> {
+  return call("get_folders");
+}
+
+export function createFolder(name: string): Promise<UserFolder> {
+  return call("create_folder", () => ({ name }));
+}
+
+export function renameFolder(id: number, name: string): Promise<UserFolder> {
+  return call("rename_folder", () => ({ id, name }));
+}
+
+export function deleteFolder(id: number): Promise<null> {
+  return call("delete_folder", () => ({ id }));
+}
+
+export function moveMessages(ids: number[], to: Folder): Promise<null> {
+  return call("move_messages", () => ({ ids, to }));
+}
+
+export function copyMessages(ids: number[], to: Folder): Promise<number[]> {
+  return call("copy_messages", () => ({ ids, to }));
+}
+
+/** To Trash; from Trash, for good. */
+export function deleteMessages(ids: number[]): Promise<null> {
+  return call("delete_messages", () => ({ ids }));
+}
+
+export function emptyTrash(): Promise<number> {
+  return call("empty_trash");
+}
+
+export function setFlags(ids: number[], read: boolean | null, starred: boolean | null): Promise<null> {
+  return call("set_flags", () => ({ ids, read, starred }));
+}
+
+export function getFolderCounts(): Promise<FolderCount[]> {
+  return call("folder_counts");
+}
+
+export function listThreads(
+  folder: Folder,
+  accountId: number | null,
+  offset: number,
+  limit: number,
+): Promise<ThreadSummary[]> {
+  return call("list_threads", () => ({ folder, accountId, offset, limit }));
+}
+
+export function getConversation(id: number): Promise<MessageSummary[]> {
+  return call("get_conversation", () => ({ id }));
+}
+
+export function setViewSettings(settings: ViewSettings): Promise<null> {
+  return call("set_view_settings", () => ({ settings }));
+}
+
+export function setRemoteContentAllowed(address: string, allowed: boolean): Promise<null> {
+  return call("set_remote_content_allowed", () => ({ address, allowed }));
 }

@@ -34,3 +34,7 @@ export type { OutgoingAttachment } from "./bindings/OutgoingAttachment";
 export type { Response } from "./bindings/Response";
 export type { Identity } from "./bindings/Identity";
 export type { AttachmentSource } from "./bindings/AttachmentSource";
+export type { FolderCount } from "./bindings/FolderCount";
+export type { ThreadSummary } from "./bindings/ThreadSummary";
+export type { UserFolder } from "./bindings/UserFolder";
+export type { ViewSettings } from "./bindings/ViewSettings";

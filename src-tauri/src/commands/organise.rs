@@ -1,0 +1,131 @@
+//! Folders, Trash, flags, conversations and how the user likes to read.
+
+use dakiya_engine::store::{Folder, FolderCount, ThreadSummary, UserFolder};
+use dakiya_engine::{MessageSummary, ViewSettings};
+use tauri::State;
+
+use crate::ipc_error::{ipc, IpcError};
+use crate::state::Shell;
+
+#[tauri::command]
+pub async fn get_folders(shell: State<'_, Shell>) -> Result<Vec<UserFolder>, IpcError> {
+    shell.engine()?.folders().await.map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn create_folder(shell: State<'_, Shell>, name: String) -> Result<UserFolder, IpcError> {
+    shell.engine()?.create_folder(name).await.map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn rename_folder(
+    shell: State<'_, Shell>,
+    id: i64,
+    name: String,
+) -> Result<UserFolder, IpcError> {
+    shell.engine()?.rename_folder(id, name).await.map_err(ipc)
+}
+
+/// The folder goes; its messages go to Trash.
+#[tauri::command]
+pub async fn delete_folder(shell: State<'_, Shell>, id: i64) -> Result<(), IpcError> {
+    shell.engine()?.delete_folder(id).await.map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn move_messages(
+    shell: State<'_, Shell>,
+    ids: Vec<i64>,
+    to: Folder,
+) -> Result<(), IpcError> {
+    shell.engine()?.move_messages(ids, to).await.map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn copy_messages(
+    shell: State<'_, Shell>,
+    ids: Vec<i64>,
+    to: Folder,
+) -> Result<Vec<i64>, IpcError> {
+    shell.engine()?.copy_messages(ids, to).await.map_err(ipc)
+}
+
+/// To Trash; from Trash, for good.
+#[tauri::command]
+pub async fn delete_messages(shell: State<'_, Shell>, ids: Vec<i64>) -> Result<(), IpcError> {
+    shell.engine()?.delete_messages(ids).await.map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn empty_trash(shell: State<'_, Shell>) -> Result<usize, IpcError> {
+    shell.engine()?.empty_trash().await.map_err(ipc)
+}
+
+/// Read/unread and starred; `null` leaves a flag as it is.
+#[tauri::command]
+pub async fn set_flags(
+    shell: State<'_, Shell>,
+    ids: Vec<i64>,
+    read: Option<bool>,
+    starred: Option<bool>,
+) -> Result<(), IpcError> {
+    shell
+        .engine()?
+        .set_flags(ids, read, starred)
+        .await
+        .map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn folder_counts(shell: State<'_, Shell>) -> Result<Vec<FolderCount>, IpcError> {
+    shell.engine()?.folder_counts().await.map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn list_threads(
+    shell: State<'_, Shell>,
+    folder: Folder,
+    account_id: Option<i64>,
+    offset: u32,
+    limit: u32,
+) -> Result<Vec<ThreadSummary>, IpcError> {
+    shell
+        .engine()?
+        .list_threads(folder, account_id, offset, limit)
+        .await
+        .map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn get_conversation(
+    shell: State<'_, Shell>,
+    id: i64,
+) -> Result<Vec<MessageSummary>, IpcError> {
+    shell.engine()?.conversation(id).await.map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn set_view_settings(
+    shell: State<'_, Shell>,
+    settings: ViewSettings,
+) -> Result<(), IpcError> {
+    shell
+        .engine()?
+        .set_view_settings(settings)
+        .await
+        .map_err(ipc)
+}
+
+/// "Always load remote content from this sender", or no longer.
+#[tauri::command]
+pub async fn set_remote_content_allowed(
+    shell: State<'_, Shell>,
+    address: String,
+    allowed: bool,
+) -> Result<(), IpcError> {
+    shell
+        .engine()?
+        .set_remote_content_allowed(address, allowed)
+        .await
+        .map_err(ipc)
+}
