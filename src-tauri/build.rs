@@ -44,6 +44,7 @@ const COMMANDS: &[&str] = &[
     "get_conversation",
     "set_view_settings",
     "set_remote_content_allowed",
+    "open_link",
 ];
 
 fn main() {

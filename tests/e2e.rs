@@ -42,6 +42,7 @@ Content-Type: text/html; charset=utf-8\r\n\
 <img src=\"http://tracker.invalid/open.png?who=me\">\r\n\
 <script>parent.document.title = 'pwned'; document.title = 'pwned';</script>\r\n\
 <p onclick=\"parent.document.title='pwned'\">Click <a href=\"javascript:alert(1)\">here</a></p>\r\n\
+<p><a data-test=\"phish\" href=\"https://real-target.invalid/login\">https://your-bank.example/</a></p>\r\n\
 </body></html>\r\n";
 
 const FIND: Duration = Duration::from_secs(15);
@@ -738,7 +739,7 @@ mod e2e {
         let sandbox = story.must("read sandbox", frame.attribute("sandbox"));
         assert_eq!(
             sandbox.as_deref(),
-            Some(""),
+            Some("allow-popups"),
             "HTML mail must be in an iframe with an empty sandbox (no scripts, no same origin)"
         );
         let srcdoc = story
@@ -763,6 +764,30 @@ mod e2e {
         std::thread::sleep(Duration::from_millis(300));
         story.step("HTML mail shown sanitised in a sandbox, remote content blocked");
         story.screenshot("06-html-message-hi.png");
+
+        // A link whose text names one site and whose target is another: clicking it opens
+        // nothing, but asks, showing the real target.
+        story.must(
+            "enter the mail's frame",
+            story.session.switch_to_frame(&frame),
+        );
+        let link = story.must(
+            "the link",
+            story.session.find("a[href^=\"https://real-target\"]"),
+        );
+        story.must("click the link", link.click());
+        story.must("back to the window", story.session.switch_to_parent_frame());
+        let host = story.wait("the link question", FIND, || {
+            story.session.by_testid("link-host").ok()?.inner_text().ok()
+        });
+        assert_eq!(
+            host, "real-target.invalid",
+            "the real target, not the link's text"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("17-link-hi.png");
+        story.click("link-cancel");
+        story.step("a clicked link asks first and shows its real target");
 
         add_a_second_account_and_get_mail_for_both(&story);
 

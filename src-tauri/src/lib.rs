@@ -5,6 +5,7 @@
 mod commands;
 pub mod events;
 pub mod ipc_error;
+mod links;
 mod notify;
 pub mod state;
 #[cfg(test)]
@@ -76,6 +77,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::get_conversation,
         commands::set_view_settings,
         commands::set_remote_content_allowed,
+        commands::open_link,
     ])
 }
 
@@ -95,7 +97,23 @@ fn open_main_window<R: tauri::Runtime>(
     else {
         return Ok(());
     };
-    let mut builder = tauri::WebviewWindowBuilder::from_config(app, &config)?;
+    let links = app.clone();
+    let navigations = app.clone();
+    let mut builder = tauri::WebviewWindowBuilder::from_config(app, &config)?
+        // A link in a mail (its iframe may open popups, never navigate) becomes a question to
+        // the user, who sees the real target before the system browser opens it.
+        .on_new_window(move |url, _features| {
+            links::requested(&links, &url);
+            tauri::webview::NewWindowResponse::Deny
+        })
+        // The window itself never leaves the app's own pages.
+        .on_navigation(move |url| {
+            let own = links::is_app_page(url);
+            if !own {
+                links::requested(&navigations, url);
+            }
+            own
+        });
     if let Some(dir) = webview_data {
         builder = builder.data_directory(dir);
     }
@@ -115,6 +133,7 @@ pub fn run() {
     let engine = shell.engine().ok();
     let result = with_commands(tauri::Builder::default())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
             open_main_window(app.handle(), webview_data.clone())?;
             if let Some(engine) = engine.clone() {

@@ -272,6 +272,17 @@ impl Session {
         self.call("POST", "/actions", Some(&body)).map(drop)
     }
 
+    /// Puts the session inside an iframe (W3C "switch to frame"), to act on a mail's HTML.
+    pub fn switch_to_frame(&self, frame: &Element<'_>) -> Result<()> {
+        self.call("POST", "/frame", Some(&json!({ "id": frame.as_arg() })))
+            .map(drop)
+    }
+
+    pub fn switch_to_parent_frame(&self) -> Result<()> {
+        self.call("POST", "/frame/parent", Some(&json!({})))
+            .map(drop)
+    }
+
     /// The serialised DOM.
     pub fn page_source(&self) -> Result<String> {
         let value = self.call("GET", "/source", None)?;

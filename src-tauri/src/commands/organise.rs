@@ -129,3 +129,31 @@ pub async fn set_remote_content_allowed(
         .await
         .map_err(ipc)
 }
+
+/// "Open" on a link from a mail, after the user saw its real target: the system browser (or
+/// mail handler) opens it. Only http and https; mailto opens Dakiya's own composer instead.
+#[tauri::command]
+pub async fn open_link<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    url: String,
+) -> Result<(), IpcError> {
+    use tauri_plugin_opener::OpenerExt;
+    let parsed = tauri::Url::parse(&url).map_err(|error| {
+        ipc(dakiya_engine::Error::config(format!(
+            "“{url}” is not a link: {error}"
+        )))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ipc(dakiya_engine::Error::config(format!(
+            "links of the kind “{}:” are not opened",
+            parsed.scheme()
+        ))));
+    }
+    app.opener()
+        .open_url(parsed.as_str(), None::<&str>)
+        .map_err(|error| {
+            ipc(dakiya_engine::Error::config(format!(
+                "the browser could not be started: {error}"
+            )))
+        })
+}

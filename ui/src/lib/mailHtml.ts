@@ -1,5 +1,6 @@
 // The srcdoc for a sanitised HTML body. The iframe that shows it has
-// sandbox="" (no scripts, opaque origin); this policy additionally blocks every
+// sandbox="allow-popups" (no scripts, opaque origin; a clicked link asks to open a window,
+// which the app turns into a question to the user); this policy additionally blocks every
 // load except inline styles and data: images, so remote content stays blocked
 // even if the sanitiser let a URL through. It must come first in the document.
 export const MAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -12,7 +13,7 @@ const baseStyle =
 export function mailSrcdoc(sanitizedHtml: string): string {
   return (
     `<meta http-equiv="Content-Security-Policy" content="${MAIL_CSP}">` +
-    // Links cannot navigate this frame: they target a new window, which the sandbox forbids.
+    // Links cannot navigate this frame: they ask for a new window, which the app never opens.
     `<base target="_blank">` +
     baseStyle +
     sanitizedHtml

@@ -241,3 +241,8 @@ export function setViewSettings(settings: ViewSettings): Promise<null> {
 export function setRemoteContentAllowed(address: string, allowed: boolean): Promise<null> {
   return call("set_remote_content_allowed", () => ({ address, allowed }));
 }
+
+/** Opens an http(s) link in the system browser, after the user saw where it goes. */
+export function openLink(url: string): Promise<null> {
+  return call("open_link", () => ({ url }));
+}

@@ -13,6 +13,7 @@ export const FETCH_FAILED = "fetch-failed";
 export const FETCH_FINISHED = "fetch-finished";
 export const OUTBOX_CHANGED = "outbox-changed";
 export const DRAFTS_CHANGED = "drafts-changed";
+export const LINK_REQUESTED = "link-requested";
 
 /** Called after any fetch that stored new mail. */
 export async function onMailArrived(handler: (report: FetchReport) => void): Promise<Unlisten> {
@@ -92,6 +93,15 @@ export async function onWindowClosing(handler: () => Promise<void>): Promise<Unl
     return await getCurrentWindow().onCloseRequested(async () => {
       await handler();
     });
+  } catch {
+    return () => {};
+  }
+}
+
+/** A link in a mail was clicked (the window never follows it by itself). */
+export async function onLinkRequested(handler: (url: string) => void): Promise<Unlisten> {
+  try {
+    return await listen<string>(LINK_REQUESTED, (event) => handler(event.payload));
   } catch {
     return () => {};
   }
