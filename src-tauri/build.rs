@@ -45,6 +45,7 @@ const COMMANDS: &[&str] = &[
     "set_view_settings",
     "set_remote_content_allowed",
     "open_link",
+    "report_ready",
 ];
 
 fn main() {

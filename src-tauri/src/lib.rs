@@ -78,6 +78,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::set_view_settings,
         commands::set_remote_content_allowed,
         commands::open_link,
+        report_ready,
     ])
 }
 
@@ -121,7 +122,32 @@ fn open_main_window<R: tauri::Runtime>(
     Ok(())
 }
 
+/// When the process started: "ready" is reported against it.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Set to make the app print how long it took to show the inbox and quit (the startup bench).
+pub const EXIT_WHEN_READY_ENV: &str = "DAKIYA_EXIT_WHEN_READY";
+
+/// The window drew its first list (the inbox, or the settings for a first start): the time
+/// from launch to a usable window, logged every start and measured by `make bench`.
+#[tauri::command]
+fn report_ready<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    let Some(started) = STARTED.get() else {
+        return;
+    };
+    let elapsed = started.elapsed();
+    tracing::info!(
+        "ready: the window was usable {} ms after launch",
+        elapsed.as_millis()
+    );
+    if std::env::var_os(EXIT_WHEN_READY_ENV).is_some() {
+        println!("ready_ms={}", elapsed.as_millis());
+        app.exit(0);
+    }
+}
+
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -12,6 +12,7 @@ import {
   onOutboxChanged,
   getOutbox,
   getFolderCounts,
+  reportReady,
   getFolders,
   onDraftsChanged,
   setViewSettings,
@@ -369,4 +370,13 @@ export async function changeViewSettings(change: Partial<ViewSettings>): Promise
   } catch (error) {
     showError("context.viewSettings", error as IpcError);
   }
+}
+
+let readyReported = false;
+
+/** Called when a list is first on screen: the window is usable. Once per run. */
+export function windowReady(): void {
+  if (readyReported) return;
+  readyReported = true;
+  void reportReady().catch(() => {});
 }

@@ -246,3 +246,8 @@ export function setRemoteContentAllowed(address: string, allowed: boolean): Prom
 export function openLink(url: string): Promise<null> {
   return call("open_link", () => ({ url }));
 }
+
+/** The first list is on screen: the shell logs the time since launch. */
+export function reportReady(): Promise<null> {
+  return call("report_ready");
+}
