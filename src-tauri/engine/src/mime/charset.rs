@@ -105,6 +105,15 @@ pub(crate) fn declared_decoder(label: Option<&str>) -> Option<DecoderFnc> {
     charset_decoder(label.as_bytes()).or_else(|| respelled(&compact))
 }
 
+/// mail-parser decodes this label itself (exactly as written) and the label does not promise
+/// ASCII or UTF-8 — its result can be trusted as it is.
+pub(crate) fn mail_parser_knows(label: Option<&str>) -> bool {
+    label.is_some_and(|label| {
+        let label = label.trim();
+        !promises_utf8_or_ascii(&compact(label)) && charset_decoder(label.as_bytes()).is_some()
+    })
+}
+
 /// Decodes `bytes` declared as `label`: declared → UTF-8 → Windows-1252.
 pub(crate) fn decode_text(bytes: &[u8], label: Option<&str>) -> String {
     match declared_decoder(label) {
@@ -247,8 +256,17 @@ fn bare_charset(charset: &str) -> &str {
     charset.split('*').next().unwrap_or(charset)
 }
 
+fn push_base64_word(text: &mut String, charset: &str, bytes: &[u8]) {
+    text.push_str("=?");
+    text.push_str(charset);
+    text.push_str("?B?");
+    text.push_str(&base64::engine::general_purpose::STANDARD.encode(bytes));
+    text.push_str("?=");
+}
+
 /// Joins every run of adjacent encoded words (only whitespace between them) in one charset
-/// into one base64 word; `None` when there is no such run.
+/// into one base64 word, and rewrites words in a charset mail-parser does not know as UTF-8;
+/// `None` when there is nothing to do.
 fn join_encoded_words(text: &str) -> Option<String> {
     if !text.contains("?=") {
         return None;
@@ -281,17 +299,28 @@ fn join_encoded_words(text: &str) -> Option<String> {
             }
             last += 1;
         }
-        if last > index {
-            let bytes: Vec<u8> = words[index..=last]
-                .iter()
-                .flat_map(|word| word.bytes.iter().copied())
-                .collect();
+        let bytes: Vec<u8> = words[index..=last]
+            .iter()
+            .flat_map(|word| word.bytes.iter().copied())
+            .collect();
+        let charset = bare_charset(first.charset);
+        // mail-parser decodes a charset it knows; UTF-8 words holding Latin-1 bytes it would
+        // still make U+FFFD of.
+        let known = if promises_utf8_or_ascii(&compact(charset)) {
+            std::str::from_utf8(&bytes).is_ok()
+        } else {
+            charset_decoder(charset.as_bytes()).is_some()
+        };
+        if last > index || !known {
             joined.push_str(text.get(copied..first.start).unwrap_or_default());
-            joined.push_str("=?");
-            joined.push_str(first.charset);
-            joined.push_str("?B?");
-            joined.push_str(&base64::engine::general_purpose::STANDARD.encode(bytes));
-            joined.push_str("?=");
+            if known {
+                push_base64_word(&mut joined, first.charset, &bytes);
+            } else {
+                // mail-parser would make U+FFFD of a charset it does not know: decode it here
+                // (misspelled label, else UTF-8, else Windows-1252) and hand it over as UTF-8.
+                let decoded = decode_text(&bytes, Some(bare_charset(first.charset)));
+                push_base64_word(&mut joined, "UTF-8", decoded.as_bytes());
+            }
             copied = words[last].end;
             changed = true;
         }
@@ -372,6 +401,24 @@ mod tests {
         assert_eq!(
             text,
             "Subject: =?UTF-8?B?4KSoIHg=?= plain =?ISO-8859-1?Q?=E9?=\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn encoded_words_in_unknown_or_misspelled_charsets_become_utf8() {
+        let raw = b"Subject: =?x-unknown?Q?caf=E9?= =?koi8r?B?8NLJ1w==?=\r\n\r\n";
+        let repaired = repair_headers(raw);
+        assert_eq!(
+            String::from_utf8_lossy(&repaired),
+            "Subject: =?UTF-8?B?Y2Fmw6k=?= =?UTF-8?B?0J/RgNC40LI=?=\r\n\r\n"
+        );
+        let message = mail_parser::MessageParser::default()
+            .parse(repaired.as_ref())
+            .unwrap();
+        // Two adjacent encoded words: the space between them is not text (RFC 2047 §6.2).
+        assert_eq!(
+            message.subject(),
+            Some("caf\u{e9}\u{41f}\u{440}\u{438}\u{432}")
         );
     }
 }

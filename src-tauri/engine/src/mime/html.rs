@@ -178,6 +178,103 @@ impl Filtering {
     }
 }
 
+/// Deeper element nesting than any letter needs. html5ever checks the stack of open elements
+/// for many start tags, so 20,000 nested `<div>`s took 11 s in a debug build (quadratic); a
+/// reply chain of 50 quotes is well within this.
+const MAX_NESTING: usize = 256;
+
+/// Elements that never hold others, and ones whose end tag may be left out (the parser closes
+/// them itself, so they do not nest): neither deepens the tree.
+fn opens_a_level(tag: &str) -> bool {
+    !matches!(
+        tag,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+            | "p"
+            | "li"
+            | "dt"
+            | "dd"
+            | "tr"
+            | "td"
+            | "th"
+            | "option"
+            | "optgroup"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "colgroup"
+            | "rb"
+            | "rt"
+            | "rp"
+    )
+}
+
+/// `html` with the tags beyond [`MAX_NESTING`] levels left out (their text stays). A rough
+/// scan, not a parser: whatever it leaves is still sanitised by ammonia afterwards, so a
+/// wrong guess can only cost formatting, never safety.
+fn flatten_deep_nesting(html: &str) -> Cow<'_, str> {
+    if html.bytes().filter(|&b| b == b'<').count() <= MAX_NESTING {
+        return Cow::Borrowed(html);
+    }
+    let mut kept = String::with_capacity(html.len());
+    let mut depth = 0usize;
+    let mut rest = html;
+    let mut dropped = false;
+    while let Some(open) = rest.find('<') {
+        let (text, from_tag) = rest.split_at(open);
+        kept.push_str(text);
+        let Some(close) = from_tag.find('>') else {
+            kept.push_str(from_tag);
+            rest = "";
+            break;
+        };
+        let (tag, after) = from_tag.split_at(close + 1);
+        rest = after;
+        let inner = tag.trim_start_matches('<').trim_end_matches('>');
+        let closing = inner.starts_with('/');
+        let name: String = inner
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let counts = !name.is_empty() && opens_a_level(&name) && !inner.ends_with('/');
+        if counts && closing {
+            let too_deep = depth > MAX_NESTING;
+            depth = depth.saturating_sub(1);
+            if too_deep {
+                dropped = true;
+                continue;
+            }
+        } else if counts {
+            depth += 1;
+            if depth > MAX_NESTING {
+                dropped = true;
+                continue;
+            }
+        }
+        kept.push_str(tag);
+    }
+    kept.push_str(rest);
+    if dropped {
+        Cow::Owned(kept)
+    } else {
+        Cow::Borrowed(html)
+    }
+}
+
 /// Sanitises with remote content blocked and no inline images.
 pub fn sanitize_html(html: &str) -> SanitizedHtml {
     sanitize_html_with(html, HtmlOptions::default(), HashMap::new()).0
@@ -204,7 +301,7 @@ pub(crate) fn sanitize_html_with(
                 .unwrap_or_else(PoisonError::into_inner)
                 .filter(options, element, attribute, value)
         })
-        .clean(html)
+        .clean(&flatten_deep_nesting(html))
         .to_string();
     let state = std::mem::take(&mut *state.lock().unwrap_or_else(PoisonError::into_inner));
     (
@@ -295,6 +392,18 @@ mod tests {
         assert!(out.html.contains(r#"src="https://pics.example/b.png""#));
         assert!(!out.html.contains("ftp:") && !out.html.contains("evil.example"));
         assert!(!out.remote_content_blocked);
+    }
+
+    #[test]
+    fn deep_nesting_is_flattened_and_fast() {
+        let html = format!("{}deep{}", "<div>".repeat(20_000), "</div>".repeat(20_000));
+        let started = std::time::Instant::now();
+        let out = sanitize_html(&html);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(out.html.matches("<div>").count(), MAX_NESTING);
+        assert!(out.html.contains("deep"));
+        let shallow = "<p>one<p>two".repeat(1000);
+        assert_eq!(flatten_deep_nesting(&shallow), shallow.as_str());
     }
 
     fn image(index: u32, size: usize) -> InlineImage {

@@ -12,7 +12,9 @@ use mail_parser::decoders::quoted_printable::quoted_printable_decode;
 use mail_parser::{Address, Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 use super::attachments::{self, AttachmentInfo};
-use super::charset::{declared_decoder, decode_text, html_meta_charset, repair_headers};
+use super::charset::{
+    declared_decoder, decode_text, html_meta_charset, mail_parser_knows, repair_headers,
+};
 use super::html::{inline_images, sanitize_html_with, HtmlOptions};
 
 /// What the message list needs, derived once when a message is stored.
@@ -254,12 +256,15 @@ fn part_text<'m>(message: &'m Message<'_>, part: &'m MessagePart<'_>) -> Option<
         _ => return None,
     };
     let label = part.content_type().and_then(|ct| ct.attribute("charset"));
-    if declared_decoder(label).is_some() {
+    if mail_parser_knows(label) {
         return Some(Cow::Borrowed(text.as_ref()));
     }
+    // A misspelled label we can still read ("koi8r"): decode it ourselves. Otherwise only a
+    // damaged text is decoded again.
+    let respelled = declared_decoder(label).is_some();
     let promised_ascii = label.is_some_and(|label| !is_utf8_label(label));
     let damaged = text.contains('\u{FFFD}') || (promised_ascii && !text.is_ascii());
-    if !damaged {
+    if !respelled && !damaged {
         return Some(Cow::Borrowed(text.as_ref()));
     }
     let bytes = transfer_decoded(message, part);
