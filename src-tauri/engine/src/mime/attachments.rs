@@ -14,7 +14,7 @@ use super::reader::{one_line, transfer_decoded};
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentInfo {
-    /// Position among mail-parser's `Message::attachments()`: what [`super::attachment_of`]
+    /// Position among mail-parser's `Message::attachments()`: what `mime::attachment_of`
     /// and `Engine::attachment` take.
     pub index: u32,
     /// Safe to show: one line, no directory parts, never empty.
