@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
+mod attachments;
 mod compose;
 mod organise;
 
@@ -133,9 +134,16 @@ pub struct MessageDetail {
     pub summary: MessageSummary,
     pub to: String,
     pub cc: String,
+    /// The readable text, also for HTML mail (HTML converted), for a plain-text view.
     pub text_body: Option<String>,
+    /// The HTML part(s), sanitised; `None` without an HTML part.
     pub sanitized_html: Option<String>,
+    /// Something was left out of the HTML: remote images (see `open_message_with_remote`)
+    /// or an inline image too big to embed.
     pub remote_content_blocked: bool,
+    pub attachments: Vec<mime::AttachmentInfo>,
+    /// The message could not be parsed: `text_body` is its raw source.
+    pub parse_failed: bool,
 }
 
 pub struct Engine {
@@ -758,13 +766,35 @@ impl Engine {
         self.blocking(move |store| store.message_summary(id)).await
     }
 
-    /// Everything the message view shows; opening a message marks it read.
+    /// Everything the message view shows; opening a message marks it read. Remote content
+    /// stays blocked.
     pub async fn open_message(&self, id: i64) -> Result<MessageDetail> {
+        self.open_message_with(id, mime::ReadOptions::default())
+            .await
+    }
+
+    /// The message view after "Load remote content": http(s) images are kept, nothing that
+    /// runs. The user asked for this message; the per-sender choice lives in the store.
+    pub async fn open_message_with_remote(&self, id: i64) -> Result<MessageDetail> {
+        self.open_message_with(
+            id,
+            mime::ReadOptions {
+                allow_remote_content: true,
+            },
+        )
+        .await
+    }
+
+    async fn open_message_with(
+        &self,
+        id: i64,
+        options: mime::ReadOptions,
+    ) -> Result<MessageDetail> {
         self.blocking(move |store| {
             let raw = store.raw_message(id)?;
             store.set_read(id, true)?;
             let summary = store.message_summary(id)?;
-            let content = mime::read_message(&raw);
+            let content = mime::read_message_with(&raw, options);
             Ok(MessageDetail {
                 summary,
                 to: content.to,
@@ -772,6 +802,8 @@ impl Engine {
                 text_body: content.text_body,
                 sanitized_html: content.sanitized_html,
                 remote_content_blocked: content.remote_content_blocked,
+                attachments: content.attachments,
+                parse_failed: content.parse_failed,
             })
         })
         .await

@@ -3,6 +3,8 @@
 //! Every message is untrusted input: nothing here panics or fails on a broken message — it is
 //! listed from whatever could be read and flagged as a parse failure.
 
+mod attachments;
+mod charset;
 mod flowed;
 mod html;
 mod idn;
@@ -10,14 +12,17 @@ mod outgoing;
 mod reader;
 mod reply;
 
-pub use html::{sanitize_html, SanitizedHtml};
+pub use attachments::{numbered_file_name, safe_file_name, AttachmentInfo};
+pub use html::{sanitize_html, HtmlOptions, SanitizedHtml};
 pub(crate) use idn::ascii_domain;
 pub use outgoing::{
     build_message, AttachmentData, AttachmentSource, BuiltMessage, OutgoingAttachment,
     OutgoingMessage,
 };
-pub use reader::{envelope, read_message, search_text, Envelope, MessageContent, SearchText};
+pub use reader::{
+    attachment_of, envelope, read_message, read_message_with, search_text, Envelope,
+    MessageContent, ReadOptions, SearchText,
+};
 pub use reply::{
-    ancestor_ids, attachment_of, respond, strip_reply_prefixes, QuoteWords, Response, ENGLISH,
-    HINDI,
+    ancestor_ids, respond, strip_reply_prefixes, QuoteWords, Response, ENGLISH, HINDI,
 };

@@ -376,29 +376,11 @@ fn whole_message(message_id: i64, size: usize, subject: &str) -> OutgoingAttachm
     }
 }
 
-/// The bytes of attachment number `index` (in `Message::attachments` order) of a stored
-/// message, with its type; `None` when the message no longer has it.
-pub fn attachment_of(raw: &[u8], index: u32) -> Option<(String, String, Vec<u8>)> {
-    let message = MessageParser::default().parse(raw)?;
-    let part = message.attachments().nth(usize::try_from(index).ok()?)?;
-    let content_type = part
-        .content_type()
-        .map(|content_type| match content_type.subtype() {
-            Some(subtype) => format!("{}/{}", content_type.ctype(), subtype),
-            None => content_type.ctype().to_owned(),
-        })
-        .unwrap_or_else(|| "application/octet-stream".to_owned());
-    let name = part
-        .attachment_name()
-        .map(one_line)
-        .unwrap_or_else(|| format!("attachment-{}", index + 1));
-    Some((name, content_type, part.contents().to_vec()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::account::Identity;
+    use crate::mime::attachment_of;
 
     fn account() -> AccountSettings {
         AccountSettings {
