@@ -46,6 +46,9 @@ const COMMANDS: &[&str] = &[
     "set_remote_content_allowed",
     "open_link",
     "report_ready",
+    "get_message_with_remote",
+    "save_attachment",
+    "open_attachment",
 ];
 
 fn main() {

@@ -789,6 +789,31 @@ mod e2e {
         story.click("link-cancel");
         story.step("a clicked link asks first and shows its real target");
 
+        // Remote content for this message only, on request: the image's address is kept (it
+        // points nowhere real); scripts stay out.
+        story.click("message-load-remote");
+        let srcdoc = story.wait("the message with remote images", FIND, || {
+            let frame = story.session.by_testid("message-body-html").ok()?;
+            let doc = frame.attribute("srcdoc").ok()??;
+            doc.contains("tracker.invalid").then_some(doc)
+        });
+        assert!(!srcdoc.contains("<script"), "{srcdoc}");
+        assert!(srcdoc.contains("img-src data: https: http:"), "{srcdoc}");
+        // The same message as plain text.
+        story.click("message-plain-toggle");
+        let text = story.wait("the plain-text view", FIND, || {
+            story
+                .session
+                .by_testid("message-body-text")
+                .ok()?
+                .inner_text()
+                .ok()
+        });
+        assert!(text.contains("Big offer"), "{text}");
+        story.click("message-plain-toggle");
+        story.el("message-body-html");
+        story.step("remote content loaded on request; plain text on request");
+
         add_a_second_account_and_get_mail_for_both(&story);
 
         drop(story);
@@ -1196,6 +1221,20 @@ mod e2e {
             })
         });
         story.must("open the reply", reply_row.click());
+        let attachment = story.wait("the attachment listed", FIND, || {
+            story
+                .session
+                .by_testid("message-attachment")
+                .ok()?
+                .inner_text()
+                .ok()
+        });
+        assert!(
+            attachment.contains("यात्रा योजना.txt") && attachment.contains("text/plain"),
+            "name and type: {attachment}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("18-attachments-hi.png");
         story.click("message-show-source");
         let source = story.wait("the reply's source", FIND, || {
             let text = story

@@ -79,6 +79,9 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::set_remote_content_allowed,
         commands::open_link,
         report_ready,
+        commands::get_message_with_remote,
+        commands::save_attachment,
+        commands::open_attachment,
     ])
 }
 

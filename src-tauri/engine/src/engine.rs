@@ -768,9 +768,19 @@ impl Engine {
 
     /// Everything the message view shows; opening a message marks it read. Remote content
     /// stays blocked.
+    /// Remote content stays blocked unless the user chose "always" for this sender.
     pub async fn open_message(&self, id: i64) -> Result<MessageDetail> {
-        self.open_message_with(id, mime::ReadOptions::default())
-            .await
+        let sender = self
+            .blocking(move |store| Ok(store.message_summary(id)?.from_address))
+            .await?;
+        let allow_remote_content = self.remote_content_allowed(sender).await?;
+        self.open_message_with(
+            id,
+            mime::ReadOptions {
+                allow_remote_content,
+            },
+        )
+        .await
     }
 
     /// The message view after "Load remote content": http(s) images are kept, nothing that

@@ -148,3 +148,85 @@ pub async fn delete_message(shell: State<'_, Shell>, message_id: i64) -> Result<
         .await
         .map_err(ipc)
 }
+
+/// "Load remote content" for this message (the per-sender "always" is `set_remote_content_allowed`).
+#[tauri::command]
+pub async fn get_message_with_remote(
+    shell: State<'_, Shell>,
+    message_id: i64,
+) -> Result<MessageDetail, IpcError> {
+    shell
+        .engine()?
+        .open_message_with_remote(message_id)
+        .await
+        .map_err(ipc)
+}
+
+/// "Save": the desktop's folder chooser, then the attachment under its sanitised name in that
+/// folder (never over a file already there). `None` when the user cancelled.
+#[tauri::command]
+pub async fn save_attachment<R: tauri::Runtime>(
+    shell: State<'_, Shell>,
+    window: tauri::WebviewWindow<R>,
+    message_id: i64,
+    index: u32,
+) -> Result<Option<String>, IpcError> {
+    use tauri_plugin_dialog::DialogExt;
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .pick_folder(move |chosen| {
+            let _ = sender.send(chosen);
+        });
+    let Some(folder) = receiver.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let folder = folder.into_path().map_err(|error| {
+        ipc(dakiya_engine::Error::config(format!(
+            "that folder cannot be used: {error}"
+        )))
+    })?;
+    let written = shell
+        .engine()?
+        .save_attachment(message_id, index, &folder)
+        .await
+        .map_err(ipc)?;
+    Ok(Some(written.display().to_string()))
+}
+
+/// "Open": the attachment is written to a private folder of Dakiya's and handed to the
+/// desktop's default application for its type.
+#[tauri::command]
+pub async fn open_attachment<R: tauri::Runtime>(
+    shell: State<'_, Shell>,
+    app: tauri::AppHandle<R>,
+    message_id: i64,
+    index: u32,
+) -> Result<(), IpcError> {
+    use tauri_plugin_opener::OpenerExt;
+    let engine = shell.engine()?;
+    let folder = engine
+        .data_dir()
+        .join("opened")
+        .join(format!("{message_id}-{index}"));
+    std::fs::create_dir_all(&folder).map_err(|error| {
+        ipc(dakiya_engine::Error::new(
+            dakiya_engine::ErrorKind::Storage,
+            format!("cannot make a folder for the attachment: {error}"),
+        ))
+    })?;
+    let written = engine
+        .save_attachment(message_id, index, &folder)
+        .await
+        .map_err(ipc)?;
+    app.opener()
+        .open_path(written.display().to_string(), None::<&str>)
+        .map_err(|error| {
+            ipc(dakiya_engine::Error::config(format!(
+                "no application opened {}: {error}",
+                written.display()
+            )))
+        })
+}

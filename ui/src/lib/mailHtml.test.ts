@@ -9,4 +9,9 @@ describe("mailSrcdoc", () => {
     )).toBe(true);
     expect(doc.endsWith("<p>hi</p>")).toBe(true);
   });
+
+  it("lets web images in only when asked", () => {
+    expect(mailSrcdoc("<p>hi</p>", true)).toContain("img-src data: https: http:\"");
+    expect(mailSrcdoc("<p>hi</p>")).not.toContain("https:");
+  });
 });

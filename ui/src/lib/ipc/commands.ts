@@ -251,3 +251,18 @@ export function openLink(url: string): Promise<null> {
 export function reportReady(): Promise<null> {
   return call("report_ready");
 }
+
+/** The message again, with its remote images allowed (this time only). */
+export function getMessageWithRemote(messageId: number): Promise<MessageDetail> {
+  return call("get_message_with_remote", () => ({ messageId }));
+}
+
+/** Asks for a folder and saves the attachment there; the path written, or null if cancelled. */
+export function saveAttachment(messageId: number, index: number): Promise<string | null> {
+  return call("save_attachment", () => ({ messageId, index }));
+}
+
+/** Opens the attachment with the desktop's default application. */
+export function openAttachment(messageId: number, index: number): Promise<null> {
+  return call("open_attachment", () => ({ messageId, index }));
+}

@@ -38,3 +38,4 @@ export type { FolderCount } from "./bindings/FolderCount";
 export type { ThreadSummary } from "./bindings/ThreadSummary";
 export type { UserFolder } from "./bindings/UserFolder";
 export type { ViewSettings } from "./bindings/ViewSettings";
+export type { AttachmentInfo } from "./bindings/AttachmentInfo";
