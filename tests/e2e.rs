@@ -1329,8 +1329,30 @@ mod e2e {
         });
         story.must("open the reply", reply.click());
         story.el("message-view");
-        // The menu springs back to "Move to…" once the message has gone.
-        story.paste_into("message-move", &format!("user:{folder_id}"));
+        // A copy to Archive leaves the message where it is.
+        story.paste_into("message-move", "copy:archive");
+        story.click("nav-archive");
+        story.wait("the copy in Archive", FIND, || {
+            let rows = story.session.all_by_testid("message-row").ok()?;
+            rows.iter()
+                .any(|row| {
+                    row.inner_text()
+                        .is_ok_and(|text| text.contains(reply_subject))
+                })
+                .then_some(())
+        });
+        story.click("nav-inbox");
+        let reply = story.wait("the reply still in the inbox", FIND, || {
+            let rows = story.session.all_by_testid("message-row").ok()?;
+            rows.into_iter().find(|row| {
+                row.inner_text()
+                    .is_ok_and(|text| text.contains(reply_subject))
+            })
+        });
+        story.must("open the reply again", reply.click());
+        story.el("message-view");
+        // The menu springs back to "Move or copy…" once the message has gone.
+        story.paste_into("message-move", &format!("move:user:{folder_id}"));
         story.wait("the reply to leave the inbox", FIND, || {
             let rows = story.session.all_by_testid("message-row").ok()?;
             (!rows.iter().any(|row| {
