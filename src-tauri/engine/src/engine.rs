@@ -748,12 +748,15 @@ impl Engine {
     }
 
     /// The newest `limit` messages matching `query` (see `store::SearchQuery`), with snippets.
-    /// A newer call makes this one fail early with `ErrorReason::Superseded`: the ticket is
-    /// taken here, in call order, not when a blocking thread gets to it.
-    pub async fn search(&self, query: String, limit: u32) -> Result<Vec<SearchHit>> {
+    /// A newer call makes this one fail early with `ErrorReason::Superseded`. Not an `async
+    /// fn`: the ticket is taken at the call, so calls are ordered as made, not as polled.
+    pub fn search(
+        &self,
+        query: String,
+        limit: u32,
+    ) -> impl std::future::Future<Output = Result<Vec<SearchHit>>> + Send + '_ {
         let ticket = self.store.begin_search();
         self.blocking(move |store| store.search_with(ticket, &query, limit))
-            .await
     }
 
     pub async fn message_summary(&self, id: i64) -> Result<MessageSummary> {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::messages::{summary, MessageSummary, SUMMARY_COLUMNS_OF_M};
 use super::Store;
 use crate::error::{Error, ErrorKind, ErrorReason, Result};
-use index::{day_key, IndexedText};
+use index::day_key;
 
 /// Starts a matched word in [`SearchHit::subject`] and [`SearchHit::snippet`] (U+E000, private
 /// use). The UI splits the text at these and renders each piece as a text node (matched pieces
@@ -55,6 +55,9 @@ pub struct SearchTicket(u64);
 /// SQLite virtual-machine steps between two looks at the ticket: about 10–50 µs of work, so a
 /// superseded query stops within a fraction of a millisecond.
 const STEPS_BETWEEN_CHECKS: i32 = 1000;
+
+/// Raw bytes of a hit parsed for its snippet.
+const SNIPPET_RAW_BYTES: i64 = 384 * 1024;
 
 /// Words of context in a snippet.
 const SNIPPET_WORDS: i32 = 24;
@@ -132,12 +135,11 @@ fn find(
     let Some(filters) = Filters::of(connection, query)? else {
         return Ok(Vec::new());
     };
-    let expression = query.fts_expression();
-    let summaries = match &expression {
-        Some(expression) => text_matches(connection, expression, &filters, limit)?,
+    let summaries = match query.fts_expression() {
+        Some(expression) => text_matches(connection, &expression, &filters, limit)?,
         None => filtered_messages(connection, &filters, limit)?,
     };
-    snippets(connection, summaries, expression.as_deref(), superseded)
+    snippets(connection, summaries, query, superseded)
 }
 
 /// The parts of a query that are plain SQL on `messages`, as conditions and their values.
@@ -274,58 +276,67 @@ fn filtered_messages(
 }
 
 /// Snippets for the hits shown. The index keeps no text, so each hit's text is derived again
-/// from its raw bytes (only these ≤ `limit` messages), put in a small in-memory FTS5 table with
-/// the same tokenizer and asked for FTS5's own `highlight()` and `snippet()`: the marks then
-/// fall exactly on what the index matched — Devanagari words, prefixes, phrases, columns.
+/// from its raw bytes (only these ≤ `limit` messages). A window of the body around the first
+/// place a searched word occurs goes, with the subject and attachment names, into a small
+/// in-memory FTS5 table with the index's tokenizer, which is asked for its own `highlight()` and
+/// `snippet()`: the marks then fall exactly on what the index matches — whole Devanagari
+/// words, prefixes, phrases. Only a window, because FTS5 tokenizes every byte it is given
+/// three times (insert, snippet, delete): whole bodies made a query 50 ms slower.
 fn snippets(
     connection: &Connection,
     summaries: Vec<MessageSummary>,
-    expression: Option<&str>,
+    query: &SearchQuery,
     superseded: &dyn Fn() -> bool,
 ) -> Result<Vec<SearchHit>> {
+    let body_words = query.body_words();
     let mut hits = Vec::with_capacity(summaries.len());
     let mut texts = Vec::with_capacity(summaries.len());
     for summary in summaries {
         if superseded() {
             return Err(superseded_error());
         }
+        // Only the start of the raw bytes: the text comes first in nearly every message and
+        // the index holds only its first 256 KiB anyway, while parsing a 2 MB attachment
+        // (base64 decoding) would cost more than the whole query.
         let raw: Vec<u8> = connection
-            .prepare_cached("SELECT raw FROM message_raw WHERE message_id = ?1")?
-            .query_row([summary.id], |row| row.get(0))
+            .prepare_cached("SELECT substr(raw, 1, ?2) FROM message_raw WHERE message_id = ?1")?
+            .query_row(rusqlite::params![summary.id, SNIPPET_RAW_BYTES], |row| {
+                row.get(0)
+            })
             .optional()?
             .unwrap_or_default();
-        let text = IndexedText::of(&raw);
+        let text = crate::mime::search_text(&raw);
+        let window = Window::of(&text.body, &body_words);
+        let body = unmarked(&text.body[window.start..window.end]);
         hits.push(SearchHit {
             subject: unmarked(&summary.subject),
-            snippet: opening(&unmarked(&text.body)),
+            snippet: window.ellipses(opening(&body)),
             summary,
         });
-        texts.push(text);
+        texts.push((
+            unmarked(&text.subject),
+            body,
+            unmarked(&text.attachment_names),
+            window,
+        ));
     }
-    let Some(expression) = expression else {
+    let Some(expression) = query.highlight_expression() else {
         return Ok(hits);
     };
     connection.execute_batch(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_snippet USING fts5(
              subject, sender, recipients, addresses, body, attachment_names,
-             tokenize = \"unicode61 categories 'L* N* Co M*'\");
-         DELETE FROM temp.search_snippet;",
+             tokenize = \"unicode61 categories 'L* N* Co M*'\");",
     )?;
+    // One transaction, rolled back when dropped: FTS5 writes one segment instead of one per
+    // row, and the rollback empties the table without tokenizing everything again to delete.
+    let scratch = connection.unchecked_transaction()?;
     let mut insert = connection.prepare_cached(
-        "INSERT INTO temp.search_snippet
-             (rowid, subject, sender, recipients, addresses, body, attachment_names)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO temp.search_snippet (rowid, subject, body, attachment_names)
+         VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (row, text) in texts.iter().enumerate() {
-        insert.execute(rusqlite::params![
-            row,
-            unmarked(&text.subject),
-            text.sender,
-            text.recipients,
-            text.addresses,
-            unmarked(&text.body),
-            unmarked(&text.attachment_names),
-        ])?;
+    for (row, (subject, body, attachment_names, _)) in texts.iter().enumerate() {
+        insert.execute(rusqlite::params![row, subject, body, attachment_names])?;
     }
     let marks = format!("{MARK_START}");
     let end = format!("{MARK_END}");
@@ -345,24 +356,97 @@ fn snippets(
     })?;
     for row in rows {
         let (row, subject, body, attachment_names) = row?;
-        let Some(hit) = usize::try_from(row).ok().and_then(|row| hits.get_mut(row)) else {
+        let Some((hit, text)) = usize::try_from(row)
+            .ok()
+            .and_then(|row| Some((hits.get_mut(row)?, texts.get(row)?)))
+        else {
             continue;
         };
         if subject.contains(MARK_START) {
             hit.subject = one_line(&subject);
         }
-        // The match may be only in an attachment's name: show that rather than the letter.
-        let attachment_matched =
-            !body.contains(MARK_START) && attachment_names.contains(MARK_START);
-        hit.snippet = one_line(if attachment_matched {
-            &attachment_names
-        } else {
-            &body
-        });
+        if body.contains(MARK_START) {
+            hit.snippet = text.3.ellipses(one_line(&body));
+        } else if attachment_names.contains(MARK_START) {
+            // The match is only in an attachment's name: show that rather than the letter.
+            hit.snippet = one_line(&attachment_names);
+        }
     }
     drop(marked);
-    connection.execute("DELETE FROM temp.search_snippet", [])?;
+    drop(insert);
+    drop(scratch);
     Ok(hits)
+}
+
+/// Bytes of body kept before and after the first searched word, for the snippet.
+const WINDOW_BEFORE: usize = 240;
+const WINDOW_AFTER: usize = 720;
+
+/// The part of a body a snippet is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Window {
+    start: usize,
+    end: usize,
+    /// Text was cut off before `start` / after `end`.
+    cut_before: bool,
+    cut_after: bool,
+}
+
+impl Window {
+    /// Around the first whole-word occurrence of any of `words` (ASCII case ignored; a word
+    /// marked as a prefix may continue), else the start of the body.
+    fn of(body: &str, words: &[(String, bool)]) -> Window {
+        let lower = body.to_ascii_lowercase();
+        let first = words
+            .iter()
+            .filter_map(|(word, prefix)| {
+                lower
+                    .match_indices(word.as_str())
+                    .map(|(at, _)| at)
+                    .find(|&at| {
+                        let before = lower[..at].chars().next_back();
+                        let after = lower[at + word.len()..].chars().next();
+                        !before.is_some_and(query::is_word_char)
+                            && (*prefix || !after.is_some_and(query::is_word_char))
+                    })
+            })
+            .min()
+            .unwrap_or(0);
+        let mut start = first.saturating_sub(WINDOW_BEFORE);
+        while !body.is_char_boundary(start) {
+            start += 1;
+        }
+        if start > 0 {
+            // Begin at a word, not in the middle of one.
+            start = body[start..first]
+                .find(char::is_whitespace)
+                .map_or(start, |space| start + space);
+        }
+        let mut end = (first + WINDOW_AFTER).min(body.len());
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        Window {
+            start,
+            end,
+            cut_before: start > 0,
+            cut_after: end < body.len(),
+        }
+    }
+
+    /// `snippet` with "…" where the window cut the body and FTS5 did not already say so.
+    fn ellipses(self, mut snippet: String) -> String {
+        if snippet.is_empty() {
+            return snippet;
+        }
+        if self.cut_before && !snippet.starts_with('…') {
+            snippet.insert(0, '…');
+        }
+        if self.cut_after && !snippet.ends_with('…') {
+            snippet.push('…');
+        }
+        snippet
+    }
 }
 
 /// Mail text with the two mark characters replaced, so only search can mark words.

@@ -192,6 +192,32 @@ impl SearchQuery {
     /// quoted string (a quote inside doubled), so nothing typed can be FTS5 syntax; terms are
     /// joined by FTS5's implicit AND.
     pub fn fts_expression(&self) -> Option<String> {
+        self.joined(" ")
+    }
+
+    /// The terms joined by OR: what to mark in a hit's text. Every term found is marked, even
+    /// when the text shown holds only some of them (a snippet is a window of the body).
+    pub fn highlight_expression(&self) -> Option<String> {
+        self.joined(" OR ")
+    }
+
+    /// The first word of each term searched in the body, lowercased (ASCII only, so byte
+    /// offsets stay those of the text), and whether it may be the start of a longer word:
+    /// where to cut the window of text a snippet is made from.
+    pub fn body_words(&self) -> Vec<(String, bool)> {
+        self.terms
+            .iter()
+            .filter(|term| term.field == Field::Anywhere)
+            .filter_map(|term| {
+                let mut words = term.text.split(|c: char| !is_word_char(c));
+                let first = words.find(|word| !word.is_empty())?;
+                let only = words.all(str::is_empty);
+                Some((first.to_ascii_lowercase(), only && term.prefix))
+            })
+            .collect()
+    }
+
+    fn joined(&self, separator: &str) -> Option<String> {
         if self.terms.is_empty() {
             return None;
         }
@@ -209,7 +235,7 @@ impl SearchQuery {
                 format!("{column}\"{}\"{star}", term.text.replace('"', "\"\""))
             })
             .collect();
-        Some(parts.join(" "))
+        Some(parts.join(separator))
     }
 }
 
@@ -221,7 +247,7 @@ const OPERATORS: [&str; 8] = [
 /// `L* N* Co M*`. `is_alphanumeric` covers letters and numbers (and, through
 /// Other_Alphabetic, the Devanagari vowel signs); a term made only of other marks is dropped
 /// too, which loses nothing anyone types.
-fn is_word_char(c: char) -> bool {
+pub(super) fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || ('\u{E000}'..='\u{F8FF}').contains(&c)
 }
 
@@ -497,6 +523,24 @@ mod tests {
         assert_eq!(
             expression("it's 5\"4"),
             Some("\"it's\" \"5\" \"4\" *".into())
+        );
+    }
+
+    #[test]
+    fn highlighting_marks_any_term_and_knows_the_body_words() {
+        let query = SearchQuery::parse("from:ravi \"Annual report\" मे");
+        assert_eq!(
+            query.highlight_expression(),
+            Some("sender : \"ravi\" OR \"Annual report\" OR \"मे\" *".into())
+        );
+        assert_eq!(
+            query.body_words(),
+            [("annual".to_owned(), false), ("मे".to_owned(), true)]
+        );
+        assert_eq!(
+            SearchQuery::parse("ravi@exa").body_words(),
+            [("ravi".to_owned(), false)],
+            "only a one-word term's end is a prefix"
         );
     }
 

@@ -399,6 +399,42 @@ fn snippets_and_subjects_mark_the_matched_words() {
     assert_eq!(unmarked[0].subject, "Re: Invoice for March");
 }
 
+/// A snippet is cut from a window around the first searched word, however long the letter.
+#[test]
+fn long_bodies_give_a_window_around_the_first_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, account) = store(dir.path());
+    let filler = "ordinary words in a long letter ".repeat(2000);
+    let body = format!("{filler}the camelcase zeppelin landed here {filler} zeppelin again");
+    add(
+        &store,
+        account,
+        &Mail {
+            from: "x@example.org",
+            to: "y@example.org",
+            subject: "long",
+            body: &body,
+            date: "2024-01-01 12:00",
+            attachment: None,
+        },
+    );
+    index_all(&store);
+    let hits = store.search("zeppelin camel", 5).unwrap();
+    assert_eq!(hits.len(), 1);
+    let snippet = &hits[0].snippet;
+    assert!(snippet.starts_with('…'), "{snippet}");
+    assert!(snippet.ends_with('…'), "{snippet}");
+    assert!(
+        snippet.contains("the \u{E000}camelcase\u{E001} \u{E000}zeppelin\u{E001} landed"),
+        "{snippet}"
+    );
+    assert!(store.search("zeppelin camel ", 5).unwrap().is_empty());
+    assert_eq!(
+        Window::of("a camel and a camelcase", &[("camel".into(), false)]).start,
+        0
+    );
+}
+
 #[test]
 fn mail_text_cannot_forge_marks() {
     let dir = tempfile::tempdir().unwrap();
