@@ -34,7 +34,7 @@ struct Plan(usize);
 
 impl Plan {
     fn hindi(self) -> bool {
-        self.0 % 3 == 0
+        self.0.is_multiple_of(3)
     }
     fn sender(self) -> usize {
         self.0 % SENDERS.len()
@@ -43,11 +43,11 @@ impl Plan {
         self.0 % RECIPIENTS.len()
     }
     fn attachment(self) -> bool {
-        self.0 % 7 == 0
+        self.0.is_multiple_of(7)
     }
     /// "invoice" in an English body.
     fn invoice(self) -> bool {
-        !self.hindi() && self.0 % 4 == 0
+        !self.hindi() && self.0.is_multiple_of(4)
     }
     fn annual_report(self) -> bool {
         !self.hindi() && self.0 % 10 == 1
@@ -57,7 +57,7 @@ impl Plan {
     }
     /// मेल (mail) in a Hindi body; मेला (fair) in others: whole words must not be confused.
     fn mail(self) -> bool {
-        self.hindi() && self.0 % 2 == 0
+        self.hindi() && self.0.is_multiple_of(2)
     }
     fn fair(self) -> bool {
         self.hindi() && self.0 % 2 == 1
@@ -66,19 +66,19 @@ impl Plan {
         self.0 % 5 < 3
     }
     fn starred(self) -> bool {
-        self.0 % 11 == 0
+        self.0.is_multiple_of(11)
     }
     fn trash(self) -> bool {
-        self.0 % 19 == 0
+        self.0.is_multiple_of(19)
     }
     fn deleted_for_good(self) -> bool {
-        self.0 % 38 == 0
+        self.0.is_multiple_of(38)
     }
     fn user_folder(self) -> bool {
-        !self.trash() && self.0 % 17 == 0
+        !self.trash() && self.0.is_multiple_of(17)
     }
     fn archive(self) -> bool {
-        !self.trash() && !self.user_folder() && self.0 % 13 == 0
+        !self.trash() && !self.user_folder() && self.0.is_multiple_of(13)
     }
     fn date(self) -> i64 {
         FIRST_NOON + self.0 as i64 * 86_400

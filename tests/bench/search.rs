@@ -634,10 +634,11 @@ fn message(rng: &mut Rng, n: usize, earlier: &[(String, String)]) -> Generated {
     // Large messages are mostly attachments (scans, photos); a few are long text (logs).
     let (text_bytes, attachment_bytes) = if size_class < 3 {
         (rng.range(2_000, 20_000), text_bytes / attachments.max(1))
-    } else if attachments > 0 {
-        (text_bytes * 2 / 3, text_bytes / 3 / attachments)
     } else {
-        (text_bytes, 0)
+        match text_bytes.checked_div(attachments) {
+            Some(each) => (text_bytes * 2 / 3, each / 3),
+            None => (text_bytes, 0),
+        }
     };
     let day = time_header(date);
     let mut raw = format!(

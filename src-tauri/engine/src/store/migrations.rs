@@ -198,7 +198,11 @@ CREATE INDEX message_references_by_message ON message_references(message);
 /// (search_key NULL): the background indexer redoes them all from the raw bytes, newest ids
 /// last, while the app stays usable. Partial indexes let `is:unread`, `is:starred` and
 /// `has:attachment` alone read the newest matching messages directly instead of walking all.
+/// `search_terms` lists every word the index holds, so a prefix being typed can be searched as
+/// the words it starts (see store/search.rs); words of deleted mail stay, harmlessly.
 const V7: &str = "
+CREATE TABLE search_terms (term TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
+
 DROP TRIGGER message_leaves_search;
 DROP TABLE message_search;
 UPDATE messages SET search_key = NULL;

@@ -41,10 +41,14 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         create_private_file(path)?;
         let mut writer = connect(path)?;
+        // The indexer lists each batch's words through a small FTS5 scratch table (search).
+        writer
+            .pragma_update(None, "temp_store", "MEMORY")
+            .map_err(|error| refused(path, error))?;
         migrate(&mut writer, path)?;
         let reader = connect(path)?;
         // Search builds a small FTS5 table of the shown hits' text for snippets: keep it in
-        // memory, never in a temporary file.
+        // memory, never in a temporary file (mail text on disk outside the store).
         reader
             .pragma_update(None, "temp_store", "MEMORY")
             .map_err(|error| refused(path, error))?;

@@ -135,11 +135,37 @@ fn find(
     let Some(filters) = Filters::of(connection, query)? else {
         return Ok(Vec::new());
     };
-    let summaries = match query.fts_expression() {
+    let expression = match query.typed_prefix() {
+        Some((_, start)) => match words_starting(connection, &start)? {
+            Some(words) => query.fts_expression_expanded(&words),
+            None => query.fts_expression(),
+        },
+        None => query.fts_expression(),
+    };
+    let summaries = match expression {
         Some(expression) => text_matches(connection, &expression, &filters, limit)?,
         None => filtered_messages(connection, &filters, limit)?,
     };
     snippets(connection, summaries, query, superseded)
+}
+
+/// Most words a typed prefix is written out as; a start shared by more (one or two letters in
+/// a large mailbox) is left to FTS5's own prefix query, slower but complete.
+const MAX_PREFIX_WORDS: usize = 256;
+
+/// The indexed words that begin with `start`, in the index's spelling; `None` when there are
+/// too many to write out.
+fn words_starting(connection: &Connection, start: &str) -> Result<Option<Vec<String>>> {
+    let words: Vec<String> = connection
+        .prepare_cached(
+            "SELECT term FROM search_terms WHERE term >= ?1 AND term < ?2 ORDER BY term LIMIT ?3",
+        )?
+        .query_map(
+            rusqlite::params![start, format!("{start}\u{10FFFF}"), MAX_PREFIX_WORDS + 1],
+            |row| row.get(0),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((words.len() <= MAX_PREFIX_WORDS).then_some(words))
 }
 
 /// The parts of a query that are plain SQL on `messages`, as conditions and their values.

@@ -2,6 +2,8 @@
 //! contentless: only the words are kept, the text is derived again from the raw bytes when a
 //! snippet is shown (DESIGN.md §3.6, and the README's "Search" section for why).
 
+use std::collections::HashSet;
+
 use mail_parser::{Address, MessageParser};
 use rusqlite::{params, OptionalExtension};
 
@@ -62,6 +64,51 @@ impl IndexedText {
     }
 }
 
+impl IndexedText {
+    /// Every whitespace-separated piece of its text, once.
+    fn pieces_into(&self, pieces: &mut HashSet<String>) {
+        for column in [
+            &self.subject,
+            &self.sender,
+            &self.recipients,
+            &self.addresses,
+            &self.body,
+            &self.attachment_names,
+        ] {
+            for piece in column.split_whitespace() {
+                if !pieces.contains(piece) {
+                    pieces.insert(piece.to_owned());
+                }
+            }
+        }
+    }
+}
+
+/// Adds the words of a batch to `search_terms`, exactly as the index's tokenizer makes them:
+/// FTS5 itself tokenizes the batch's distinct pieces of text (no word spans whitespace, so
+/// they hold the same words as the whole text, in a fraction of its bytes) into a scratch
+/// table, and its fts5vocab lists them. A tokenizer written again in Rust would sooner or
+/// later fold or split some script differently, and a prefix would then miss mail.
+fn record_terms(tx: &rusqlite::Transaction<'_>, pieces: &HashSet<String>) -> Result<()> {
+    if pieces.is_empty() {
+        return Ok(());
+    }
+    tx.execute_batch(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.new_words USING fts5(words, content = '',
+             tokenize = \"unicode61 categories 'L* N* Co M*'\");
+         CREATE VIRTUAL TABLE IF NOT EXISTS temp.new_terms
+             USING fts5vocab(temp, new_words, row);",
+    )?;
+    let words: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    tx.prepare_cached("INSERT INTO temp.new_words (rowid, words) VALUES (1, ?1)")?
+        .execute([words.join("\n")])?;
+    tx.prepare_cached("INSERT OR IGNORE INTO search_terms (term) SELECT term FROM temp.new_terms")?
+        .execute([])?;
+    tx.prepare_cached("INSERT INTO temp.new_words (new_words) VALUES ('delete-all')")?
+        .execute([])?;
+    Ok(())
+}
+
 fn addresses(lists: &[Option<&Address<'_>>]) -> String {
     let mut words = Vec::new();
     for address in lists.iter().flatten().flat_map(|list| list.iter()) {
@@ -94,6 +141,7 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
             let mut budget = max_bytes;
             let mut indexed = 0;
+            let mut pieces = HashSet::new();
             for (id, sort_date, length) in candidates {
                 let length = usize::try_from(length).unwrap_or(usize::MAX);
                 if indexed > 0 && length > budget {
@@ -105,10 +153,12 @@ impl Store {
                     .query_row([id], |row| row.get(0))?;
                 let text = IndexedText::of(&raw);
                 index_one(tx, id, sort_date, &text)?;
+                text.pieces_into(&mut pieces);
                 tx.prepare_cached("UPDATE messages SET has_attachment = ?2 WHERE id = ?1")?
                     .execute(params![id, !text.attachment_names.is_empty()])?;
                 indexed += 1;
             }
+            record_terms(tx, &pieces)?;
             Ok(indexed)
         })
     }

@@ -190,15 +190,36 @@ impl SearchQuery {
 
     /// The FTS5 MATCH expression for the terms, `None` when there are none. Every term is a
     /// quoted string (a quote inside doubled), so nothing typed can be FTS5 syntax; terms are
-    /// joined by FTS5's implicit AND.
+    /// joined by AND (spelled out: FTS5's implicit AND does not reach a parenthesised group).
     pub fn fts_expression(&self) -> Option<String> {
-        self.joined(" ")
+        self.joined(" AND ", None)
     }
 
+    /// [`SearchQuery::fts_expression`] with the prefix term written out as the whole words it
+    /// may become (`"inv" *` → `("invoice" OR "invitation")`). FTS5 answers a prefix by
+    /// merging the lists of every word it starts, for the whole mailbox, before it can return
+    /// the newest 50 (100 ms for मे on 100,000 messages); an OR of words is read newest first
+    /// and stops after 50 (under 1 ms).
+    pub fn fts_expression_expanded(&self, words: &[String]) -> Option<String> {
+        self.joined(" AND ", Some(words))
+    }
+
+    /// The prefix term being typed: its index and its last word, lowercased as the index
+    /// folds it (exactly for ASCII and Devanagari, which have no other case rules).
+    pub fn typed_prefix(&self) -> Option<(usize, String)> {
+        let (index, term) = self
+            .terms
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, term)| term.prefix)?;
+        let last = term.text.rsplit(|c: char| !is_word_char(c)).next()?;
+        (!last.is_empty()).then(|| (index, last.to_lowercase()))
+    }
     /// The terms joined by OR: what to mark in a hit's text. Every term found is marked, even
     /// when the text shown holds only some of them (a snippet is a window of the body).
     pub fn highlight_expression(&self) -> Option<String> {
-        self.joined(" OR ")
+        self.joined(" OR ", None)
     }
 
     /// The first word of each term searched in the body, lowercased (ASCII only, so byte
@@ -217,22 +238,38 @@ impl SearchQuery {
             .collect()
     }
 
-    fn joined(&self, separator: &str) -> Option<String> {
+    fn joined(&self, separator: &str, expanded: Option<&[String]>) -> Option<String> {
         if self.terms.is_empty() {
             return None;
         }
+        let typed = expanded.and_then(|words| Some((self.typed_prefix()?.0, words)));
+        let quote = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
         let parts: Vec<String> = self
             .terms
             .iter()
-            .map(|term| {
+            .enumerate()
+            .map(|(index, term)| {
                 let column = match term.field {
                     Field::Anywhere => "",
                     Field::From => "sender : ",
                     Field::To => "recipients : ",
                     Field::Subject => "subject : ",
                 };
-                let star = if term.prefix { " *" } else { "" };
-                format!("{column}\"{}\"{star}", term.text.replace('"', "\"\""))
+                match typed {
+                    Some((typed, words)) if typed == index && !words.is_empty() => {
+                        // The text before the last word stays: "ravi@exa" → "ravi@example".
+                        let stem = term.text.trim_end_matches(is_word_char).to_owned();
+                        let choices: Vec<String> = words
+                            .iter()
+                            .map(|word| quote(&(stem.clone() + word)))
+                            .collect();
+                        format!("{column}({})", choices.join(" OR "))
+                    }
+                    _ => {
+                        let star = if term.prefix { " *" } else { "" };
+                        format!("{column}{}{star}", quote(&term.text))
+                    }
+                }
             })
             .collect();
         Some(parts.join(separator))
@@ -244,11 +281,19 @@ const OPERATORS: [&str; 8] = [
 ];
 
 /// The characters the index keeps inside words: its tokenizer is `unicode61` with categories
-/// `L* N* Co M*`. `is_alphanumeric` covers letters and numbers (and, through
-/// Other_Alphabetic, the Devanagari vowel signs); a term made only of other marks is dropped
-/// too, which loses nothing anyone types.
+/// `L* N* Co M*`. `is_alphanumeric` covers letters and numbers; marks are not all alphabetic
+/// (the virama of पत्र, the nukta of ज़ are not), so the Indic blocks count as word characters
+/// but for their full stops (। ॥ ॰), and so do the combining-mark blocks and private use.
 pub(super) fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || ('\u{E000}'..='\u{F8FF}').contains(&c)
+    c.is_alphanumeric()
+        || (('\u{0900}'..='\u{0DFF}').contains(&c)
+            && !matches!(c, '\u{0964}' | '\u{0965}' | '\u{0970}' | '\u{0DF4}'))
+        || ('\u{0300}'..='\u{036F}').contains(&c)
+        || ('\u{1AB0}'..='\u{1AFF}').contains(&c)
+        || ('\u{1DC0}'..='\u{1DFF}').contains(&c)
+        || ('\u{20D0}'..='\u{20FF}').contains(&c)
+        || ('\u{FE20}'..='\u{FE2F}').contains(&c)
+        || ('\u{E000}'..='\u{F8FF}').contains(&c)
 }
 
 fn tokens(input: &str) -> Vec<Token> {
@@ -509,20 +554,26 @@ mod tests {
         assert_eq!(expression("डाक"), Some("\"डाक\" *".into()));
         assert_eq!(
             expression("from:ravi to:asha subject:\"a b\" x "),
-            Some("sender : \"ravi\" recipients : \"asha\" subject : \"a b\" \"x\"".into())
+            Some(
+                "sender : \"ravi\" AND recipients : \"asha\" AND subject : \"a b\" AND \"x\""
+                    .into()
+            )
         );
         assert_eq!(
             expression("NEAR(a b) AND c OR d NOT"),
-            Some("\"NEAR(a\" \"b)\" \"AND\" \"c\" \"OR\" \"d\" \"NOT\" *".into())
+            Some(
+                "\"NEAR(a\" AND \"b)\" AND \"AND\" AND \"c\" AND \"OR\" AND \"d\" AND \"NOT\" *"
+                    .into()
+            )
         );
         assert_eq!(
             expression("x\"\"y"),
-            Some("\"x\" \"y\" *".into()),
+            Some("\"x\" AND \"y\" *".into()),
             "an empty phrase is dropped"
         );
         assert_eq!(
             expression("it's 5\"4"),
-            Some("\"it's\" \"5\" \"4\" *".into())
+            Some("\"it's\" AND \"5\" AND \"4\" *".into())
         );
     }
 
@@ -541,6 +592,37 @@ mod tests {
             SearchQuery::parse("ravi@exa").body_words(),
             [("ravi".to_owned(), false)],
             "only a one-word term's end is a prefix"
+        );
+    }
+
+    #[test]
+    fn a_typed_prefix_is_written_out_as_words() {
+        let query = SearchQuery::parse("invoice from:ravi@exa");
+        assert_eq!(query.typed_prefix(), Some((1, "exa".to_owned())));
+        assert_eq!(
+            query.fts_expression_expanded(&["exam".into(), "example".into()]),
+            Some("\"invoice\" AND sender : (\"ravi@exam\" OR \"ravi@example\")".into())
+        );
+        let hindi = SearchQuery::parse("\"डाकघर पहुँ");
+        assert_eq!(hindi.typed_prefix(), Some((0, "पहुँ".to_owned())));
+        assert_eq!(
+            hindi.fts_expression_expanded(&["पहुँच".into()]),
+            Some("(\"डाकघर पहुँच\")".into())
+        );
+        assert_eq!(
+            SearchQuery::parse("पत्").typed_prefix(),
+            Some((0, "पत्".to_owned()))
+        );
+        assert_eq!(
+            SearchQuery::parse("INV").typed_prefix(),
+            Some((0, "inv".to_owned()))
+        );
+        assert_eq!(SearchQuery::parse("invoice ").typed_prefix(), None);
+        assert_eq!(SearchQuery::parse("\"a b\"").typed_prefix(), None);
+        assert_eq!(
+            SearchQuery::parse("inv").fts_expression_expanded(&[]),
+            Some("\"inv\" *".into()),
+            "nothing to write out: FTS5's own prefix query"
         );
     }
 

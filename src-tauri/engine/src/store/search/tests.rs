@@ -661,3 +661,57 @@ fn folder_keys_match_the_store() {
     assert_eq!(Folder::Archive.key(), "archive");
     assert_eq!(Folder::User(3).key(), "user:3");
 }
+
+/// A prefix is written out as the indexed words it starts — exactly as the tokenizer made them
+/// — or, when it starts too many, left to FTS5's own prefix query; both find the same mail.
+#[test]
+fn prefixes_find_the_same_mail_written_out_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, account) = store(dir.path());
+    let many: Vec<String> = (0..300).map(|n| format!("w{n:03}")).collect();
+    let body = format!("पत्र ज़रूरी Café {}", many.join(" "));
+    let id = add(
+        &store,
+        account,
+        &Mail {
+            from: "x@example.org",
+            to: "y@example.org",
+            subject: "words",
+            body: &body,
+            date: "2024-01-01 12:00",
+            attachment: None,
+        },
+    );
+    index_all(&store);
+    let terms: Vec<String> = store
+        .read(|connection| {
+            Ok(connection
+                .prepare("SELECT term FROM search_terms WHERE term NOT GLOB 'w[0-9]*'")?
+                .query_map([], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+        .unwrap();
+    for word in ["पत्र", "ज़रूरी", "cafe", "words", "x", "example", "org", "y"]
+    {
+        assert!(terms.contains(&word.to_owned()), "{word} in {terms:?}");
+    }
+    for typed in [
+        "w",
+        "w1",
+        "w29",
+        "पत्",
+        "ज़",
+        "caf",
+        "CAF",
+        "wor",
+        "from:x@exa",
+    ] {
+        let found: Vec<i64> = store
+            .search(typed, 5)
+            .unwrap()
+            .into_iter()
+            .map(|hit| hit.summary.id)
+            .collect();
+        assert_eq!(found, [id], "{typed}");
+    }
+}
