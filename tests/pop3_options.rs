@@ -349,8 +349,8 @@ async fn fetched_mail_is_searchable_at_once() {
     user.engine.fetch(account.id, NO_PROGRESS).await.unwrap();
     user.engine.wait_until_indexed().await;
 
-    let subjects = |found: Vec<dakiya_engine::MessageSummary>| -> Vec<String> {
-        found.into_iter().map(|m| m.subject).collect()
+    let subjects = |found: Vec<dakiya_engine::SearchHit>| -> Vec<String> {
+        found.into_iter().map(|hit| hit.summary.subject).collect()
     };
     let search = |query: &str| user.engine.search(query.to_owned(), 50);
     assert_eq!(subjects(search("मेल").await.unwrap()), ["मेल आई"]);

@@ -257,6 +257,7 @@ fn export_bindings() {
         dakiya_engine::store::FolderCount::export_all(&config),
         dakiya_engine::store::ThreadSummary::export_all(&config),
         dakiya_engine::store::UserFolder::export_all(&config),
+        dakiya_engine::SearchHit::export_all(&config),
     ];
     for result in results {
         result.expect("bindings are written");

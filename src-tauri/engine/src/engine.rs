@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorInfo, ErrorKind, Result};
 use crate::events::{EngineEvent, FetchFailure, FetchReport};
 use crate::mime::{self, OutgoingMessage};
 use crate::pop3::{Pop3Session, Timeouts};
-use crate::store::{MessageSummary, Store};
+use crate::store::{MessageSummary, SearchHit, Store};
 use crate::sync::{self, FetchProgress, Fetched};
 
 /// The environment variable that moves all of Dakiya's data (tests, benchmarks, portable use).
@@ -756,10 +756,16 @@ impl Engine {
         self.indexer.wait_until_idle().await;
     }
 
-    /// The newest `limit` messages holding every word of `query` (the last as a prefix).
-    pub async fn search(&self, query: String, limit: u32) -> Result<Vec<MessageSummary>> {
-        self.blocking(move |store| store.search(&query, limit))
-            .await
+    /// The newest `limit` messages matching `query` (see `store::SearchQuery`), with snippets.
+    /// A newer call makes this one fail early with `ErrorReason::Superseded`. Not an `async
+    /// fn`: the ticket is taken at the call, so calls are ordered as made, not as polled.
+    pub fn search(
+        &self,
+        query: String,
+        limit: u32,
+    ) -> impl std::future::Future<Output = Result<Vec<SearchHit>>> + Send + '_ {
+        let ticket = self.store.begin_search();
+        self.blocking(move |store| store.search_with(ticket, &query, limit))
     }
 
     pub async fn message_summary(&self, id: i64) -> Result<MessageSummary> {

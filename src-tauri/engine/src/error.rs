@@ -83,6 +83,9 @@ pub enum ErrorReason {
     /// The SMTP server refused these recipients for good (5yz to their RCPT TO). The message
     /// went to nobody (all or nothing) and stays in the outbox until the user corrects them.
     RecipientsRefused { refused: Vec<RefusedRecipient> },
+    /// A newer search (the user typed on) replaced this one before it finished: nothing to
+    /// show or report, the newer one's results follow.
+    Superseded,
 }
 
 /// One recipient an SMTP server would not accept, and why in its own words.

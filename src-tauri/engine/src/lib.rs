@@ -24,6 +24,6 @@ pub use engine::{
 pub use error::{Error, ErrorInfo, ErrorKind, ErrorReason, RefusedRecipient, Result};
 pub use events::{EngineEvent, FetchFailure, FetchReport};
 pub use mime::OutgoingMessage;
-pub use store::MessageSummary;
+pub use store::{MessageSummary, SearchHit};
 pub use sync::FetchProgress;
 pub use tls::TrustedCertificate;

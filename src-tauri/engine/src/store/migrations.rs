@@ -196,6 +196,39 @@ CREATE TABLE remote_content_senders (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Version 7: the search language (issue 6). `from:` must not find mail merely sent *to* that
+/// person, so the one `addresses` column becomes three: `sender` (From), `recipients` (To, Cc)
+/// and `addresses` (the rest: Reply-To, Bcc). A contentless index cannot be altered or
+/// re-derived in SQL, so it is made again empty and every message is marked "not indexed"
+/// (search_key NULL): the background indexer redoes them all from the raw bytes, newest ids
+/// last, while the app stays usable. Partial indexes let `is:unread`, `is:starred` and
+/// `has:attachment` alone read the newest matching messages directly instead of walking all.
+/// `search_terms` lists every word the index holds, so a prefix being typed can be searched as
+/// the words it starts (see store/search.rs); words of deleted mail stay, harmlessly.
+const V7: &str = "
+CREATE TABLE search_terms (term TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
+
+DROP TRIGGER message_leaves_search;
+DROP TABLE message_search;
+UPDATE messages SET search_key = NULL;
+
+CREATE VIRTUAL TABLE message_search USING fts5(
+    subject, sender, recipients, addresses, body, attachment_names,
+    content = '', contentless_delete = 1,
+    tokenize = \"unicode61 categories 'L* N* Co M*'\"
+);
+
+CREATE TRIGGER message_leaves_search AFTER DELETE ON messages
+WHEN old.search_key IS NOT NULL BEGIN
+    DELETE FROM message_search WHERE rowid = old.search_key;
+END;
+
+CREATE INDEX messages_unread_newest ON messages(sort_date DESC, id DESC) WHERE is_read = 0;
+CREATE INDEX messages_starred_newest ON messages(sort_date DESC, id DESC) WHERE starred = 1;
+CREATE INDEX messages_attachment_newest ON messages(sort_date DESC, id DESC)
+    WHERE has_attachment = 1;
+";
+
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -204,6 +237,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V4),
         M::up(V5),
         M::up(V6),
+        M::up(V7),
     ])
 }
 
@@ -211,7 +245,7 @@ pub fn migrations() -> Migrations<'static> {
 #[cfg(test)]
 pub(super) fn migrations_up_to(version: usize) -> Migrations<'static> {
     Migrations::new(
-        [V1, V2, V3, V4, V5, V6]
+        [V1, V2, V3, V4, V5, V6, V7]
             .into_iter()
             .take(version)
             .map(M::up)

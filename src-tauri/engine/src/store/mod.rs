@@ -9,12 +9,16 @@ mod messages;
 mod migrations;
 mod organise;
 mod outbox;
+mod search;
 mod settings;
 
 pub use drafts::{DraftItem, KnownAddress};
 pub use messages::{Folder, MessageSummary, NewMessage, UidlState};
 pub use organise::{FolderCount, ThreadSummary, UserFolder};
 pub use outbox::{NewOutgoing, OutboxItem, QueuedMessage};
+pub use search::{
+    Day, Field, FolderName, SearchHit, SearchQuery, SearchTicket, Term, MARK_END, MARK_START,
+};
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -29,6 +33,7 @@ pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    searches: search::Searches,
 }
 
 impl Store {
@@ -36,12 +41,22 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         create_private_file(path)?;
         let mut writer = connect(path)?;
+        // The indexer lists each batch's words through a small FTS5 scratch table (search).
+        writer
+            .pragma_update(None, "temp_store", "MEMORY")
+            .map_err(|error| refused(path, error))?;
         migrate(&mut writer, path)?;
         let reader = connect(path)?;
+        // Search builds a small FTS5 table of the shown hits' text for snippets: keep it in
+        // memory, never in a temporary file (mail text on disk outside the store).
+        reader
+            .pragma_update(None, "temp_store", "MEMORY")
+            .map_err(|error| refused(path, error))?;
         let store = Store {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            searches: search::Searches::default(),
         };
         Ok(store)
     }
@@ -294,7 +309,7 @@ mod tests {
         assert!(store.fully_indexed().unwrap());
         let found = store.search("चिट्ठी", 10).unwrap();
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].id, 7);
+        assert_eq!(found[0].summary.id, 7);
         assert_eq!(
             store.search("पुरा", 10).unwrap().len(),
             1,

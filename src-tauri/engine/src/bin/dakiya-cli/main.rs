@@ -74,7 +74,9 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
-    /// Newest messages holding every word (the last may be a word's start), like `list`.
+    /// Newest messages matching a search: words (the last may be a word's start), "phrases",
+    /// from: to: subject: is:unread|read|starred has:attachment before: after: in:FOLDER.
+    /// Prints each hit like `list`, then its snippet with matched words in [brackets].
     Search {
         #[arg(required = true)]
         words: Vec<String>,
@@ -469,8 +471,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Search { words, limit } => {
             engine.wait_until_indexed().await;
-            let messages = engine.search(words.join(" "), limit).await?;
-            print_list(json, &messages);
+            let hits = engine.search(words.join(" "), limit).await?;
+            print_hits(json, &hits);
         }
         Command::Show { id, raw } => {
             if raw {
@@ -524,6 +526,33 @@ fn print_list(json: bool, messages: &Vec<dakiya_engine::MessageSummary>) {
                     &m.from_name
                 };
                 format!("{}{unread}\t{from}\t{}", m.id, m.subject)
+            })
+            .collect();
+        lines.join("\n")
+    });
+}
+
+fn print_hits(json: bool, hits: &Vec<dakiya_engine::SearchHit>) {
+    use dakiya_engine::store::{MARK_END, MARK_START};
+    // A terminal has no <mark>: brackets show the matched words.
+    let plain = |text: &str| text.replace(MARK_START, "[").replace(MARK_END, "]");
+    print(json, hits, |hits| {
+        let lines: Vec<String> = hits
+            .iter()
+            .map(|hit| {
+                let m = &hit.summary;
+                let unread = if m.is_read { ' ' } else { '*' };
+                let from = if m.from_name.is_empty() {
+                    &m.from_address
+                } else {
+                    &m.from_name
+                };
+                format!(
+                    "{}{unread}\t{from}\t{}\n\t{}",
+                    m.id,
+                    plain(&hit.subject),
+                    plain(&hit.snippet)
+                )
             })
             .collect();
         lines.join("\n")
