@@ -49,6 +49,7 @@ const COMMANDS: &[&str] = &[
     "get_message_with_remote",
     "save_attachment",
     "open_attachment",
+    "search_messages",
 ];
 
 fn main() {

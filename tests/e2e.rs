@@ -1388,6 +1388,55 @@ mod e2e {
         story.click("trash-empty");
         story.el("inbox-empty");
         story.step("deleted to Trash, Trash emptied");
+
+        search_the_mail(story);
+    }
+
+    /// "/" puts the cursor in the search box; results come as one types, newest first, with
+    /// the matched words marked; operators narrow them.
+    fn search_the_mail(story: &Story<'_>) {
+        story.click("nav-inbox");
+        story.must("focus the list", story.el("message-list").click());
+        story.must("press /", story.session.press_keys("/"));
+        let focused = story.must(
+            "the focused element",
+            story
+                .session
+                .execute("return document.activeElement?.dataset?.testid ?? '';", &[]),
+        );
+        assert_eq!(focused, json!("search-input"), "/ focuses the search box");
+        // "नमस्" is the start of नमस्ते: found while typing.
+        story.must("type a Hindi prefix", story.session.press_keys("नमस्"));
+        let hits = story.wait("search results", FIND, || {
+            let hits = story.session.all_by_testid("search-hit").ok()?;
+            (!hits.is_empty()).then_some(hits)
+        });
+        let first = story.must("the first hit", hits[0].inner_text());
+        assert!(first.contains("नमस्ते"), "{first}");
+        let marked = story.must(
+            "the marked words",
+            story.session.execute(
+                "return [...document.querySelectorAll('[data-testid=\"search-hit\"] mark')].map(m => m.textContent);",
+                &[],
+            ),
+        );
+        assert!(
+            marked.to_string().contains("नमस्ते"),
+            "the match is highlighted: {marked}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("19-search-hi.png");
+        story.must("open a hit", hits[0].click());
+        story.el("message-view");
+        // An operator alone: the starred message (starred earlier in the story).
+        story.type_into("search-input", "is:starred");
+        story.wait("the starred message alone", FIND, || {
+            let hits = story.session.all_by_testid("search-hit").ok()?;
+            (hits.len() == 1).then_some(())
+        });
+        story.type_into("search-input", "zzzz-no-such-word");
+        story.el("search-none");
+        story.step("searched as typing, with a Hindi prefix and an operator");
     }
 }
 

@@ -82,6 +82,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::get_message_with_remote,
         commands::save_attachment,
         commands::open_attachment,
+        commands::search_messages,
     ])
 }
 

@@ -230,3 +230,14 @@ pub async fn open_attachment<R: tauri::Runtime>(
             )))
         })
 }
+
+/// Search as you type: the newest `limit` matches; a search still running when a newer one
+/// starts stops and fails as superseded (the UI ignores that).
+#[tauri::command]
+pub async fn search_messages(
+    shell: State<'_, Shell>,
+    query: String,
+    limit: u32,
+) -> Result<Vec<dakiya_engine::store::SearchHit>, IpcError> {
+    shell.engine()?.search(query, limit).await.map_err(ipc)
+}

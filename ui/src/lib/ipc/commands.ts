@@ -27,6 +27,7 @@ import type { FolderCount } from "./bindings/FolderCount";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UserFolder } from "./bindings/UserFolder";
 import type { ViewSettings } from "./bindings/ViewSettings";
+import type { SearchHit } from "./bindings/SearchHit";
 
 function insideTauri(): boolean {
   return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
@@ -265,4 +266,10 @@ export function saveAttachment(messageId: number, index: number): Promise<string
 /** Opens the attachment with the desktop's default application. */
 export function openAttachment(messageId: number, index: number): Promise<null> {
   return call("open_attachment", () => ({ messageId, index }));
+}
+
+/** The newest messages matching `query` (words, "phrases", from: to: subject: is: has:
+ * before: after: in:); an older search still running is stopped (it rejects as superseded). */
+export function searchMessages(query: string, limit: number): Promise<SearchHit[]> {
+  return call("search_messages", () => ({ query, limit }));
 }

@@ -41,6 +41,7 @@ const reasonKeys: Record<ReasonName, MessageKey> = {
   messageRefused: "error.reason.messageRefused",
   attachmentMissing: "error.reason.attachmentMissing",
   recipientsRefused: "error.reason.recipientsRefused",
+  superseded: "error.reason.superseded",
 };
 
 function isKind(value: unknown): value is ErrorKind {

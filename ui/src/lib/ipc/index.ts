@@ -39,3 +39,4 @@ export type { ThreadSummary } from "./bindings/ThreadSummary";
 export type { UserFolder } from "./bindings/UserFolder";
 export type { ViewSettings } from "./bindings/ViewSettings";
 export type { AttachmentInfo } from "./bindings/AttachmentInfo";
+export type { SearchHit } from "./bindings/SearchHit";
