@@ -67,10 +67,11 @@ e2e-tests: ui build
 	  dbus-run-session -- bash tests/e2e/run.sh
 
 ## bench: speed, measured (not asserted) against the same local servers the tests use.
-bench: test-deps build
+bench: test-deps ui build
 	@bash tools/ensure-packages.sh fetchmail time swaks libnet-ssleay-perl libio-socket-ssl-perl notmuch
 	cargo build --release -p dakiya-engine -p dakiya-tests --bins
 	./target/release/bench-fetch
 	./target/release/bench-send
-	./target/release/bench-search
+	cargo build --release $(CARGO_FEATURES) --bin dakiya
+	BENCH_APP=$(CURDIR)/target/release/dakiya ./target/release/bench-search
 	DAKIYA_CRASH_RUNS=100 cargo test $(CARGO_FEATURES) --workspace --test crash_safety -- --nocapture
