@@ -45,6 +45,10 @@ Content-Type: text/html; charset=utf-8\r\n\
 <p><a data-test=\"phish\" href=\"https://real-target.invalid/login\">https://your-bank.example/</a></p>\r\n\
 </body></html>\r\n";
 
+/// Corpus fixtures (tests/fixtures/eml/malformed) opened in the real window: none may run.
+const HOSTILE_FIXTURES: [&str; 2] = ["hostile-html.eml", "hostile-svg-part.eml"];
+const HOSTILE_SUBJECTS: [&str; 2] = ["Hostile HTML", "SVG and HTML attachments"];
+
 const FIND: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(100);
 const SERVER_CHECK: Duration = Duration::from_secs(30);
@@ -667,6 +671,14 @@ mod e2e {
         // An HTML-only newsletter with a tracker, a script and an event handler arrives while
         // the app is closed.
         mailbox.deliver_raw(HOSTILE_HTML.as_bytes());
+        // And two from the golden corpus's hostile suite: every trick it knows, and SVG and
+        // HTML parts that an inline image reference tries to pull in.
+        for fixture in HOSTILE_FIXTURES {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/eml/malformed")
+                .join(fixture);
+            mailbox.deliver_raw(&fs::read(&path).expect("a hostile fixture"));
+        }
         restart_and_read_html_mail(&setup, &driver, &data_dir_arg, &hi, started);
         drop(driver);
         eprintln!("e2e: passed in {:.1}s", started.elapsed().as_secs_f64());
@@ -695,12 +707,12 @@ mod e2e {
         // With an account saved, the app opens on the inbox, still in Hindi, and checks for mail
         // at startup with the password from the keyring.
         story.wait(
-            "the inbox to list both messages after the startup check",
+            "the inbox to list all four messages after the startup check",
             FETCH,
             || {
                 story.fail_on_banner();
                 let rows = story.session.all_by_testid("message-row").ok()?;
-                (rows.len() == 2).then_some(())
+                (rows.len() == 4).then_some(())
             },
         );
         let lang = story.must(
@@ -725,10 +737,13 @@ mod e2e {
         );
         story.step("restart: inbox in Hindi, the new message fetched with the stored password");
 
-        let newsletter = story.must(
-            "find the newsletter row",
-            story.session.find("[data-testid=\"message-row\"].unread"),
-        );
+        let newsletter = story.wait("the newsletter row", FIND, || {
+            let rows = story.session.all_by_testid("message-row").ok()?;
+            rows.into_iter().find(|row| {
+                row.inner_text()
+                    .is_ok_and(|text| text.contains(HTML_SUBJECT))
+            })
+        });
         let row_text = story.must("row text", newsletter.inner_text());
         assert!(
             row_text.contains(HTML_SUBJECT),
@@ -814,6 +829,72 @@ mod e2e {
         story.el("message-body-html");
         story.step("remote content loaded on request; plain text on request");
 
+        // The corpus's hostile messages, shown and with their remote content allowed: no
+        // script runs (an alert would be open), nothing navigates, no frame or form appears.
+        for subject in HOSTILE_SUBJECTS {
+            let row = story.wait("a hostile message's row", FIND, || {
+                let rows = story.session.all_by_testid("message-row").ok()?;
+                rows.into_iter()
+                    .find(|row| row.inner_text().is_ok_and(|text| text.contains(subject)))
+            });
+            story.must("open the hostile message", row.click());
+            story.wait("its subject", FIND, || {
+                let shown = story
+                    .session
+                    .by_testid("message-subject")
+                    .ok()?
+                    .inner_text()
+                    .ok()?;
+                (shown == subject).then_some(())
+            });
+            if story.present("message-load-remote") {
+                story.click("message-load-remote");
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            assert!(
+                story.session.alert_text().is_err(),
+                "a script in “{subject}” opened a dialog"
+            );
+            if let Ok(frame) = story.session.by_testid("message-body-html") {
+                let srcdoc = story
+                    .must("read srcdoc", frame.attribute("srcdoc"))
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                // Dakiya's own policy, base and style come first; the mail follows them.
+                let srcdoc = srcdoc
+                    .split_once("</style>")
+                    .map_or(srcdoc.as_str(), |(_, mail)| mail)
+                    .to_owned();
+                for hostile in [
+                    "<script",
+                    "onload",
+                    "onerror",
+                    "javascript:",
+                    "vbscript:",
+                    "<iframe",
+                    "<object",
+                    "<embed",
+                    "<form",
+                    "http-equiv",
+                    "<base",
+                    "expression(",
+                    "data:text/html",
+                    "<svg",
+                ] {
+                    assert!(
+                        !srcdoc.contains(hostile),
+                        "{hostile} in “{subject}”: {srcdoc}"
+                    );
+                }
+            }
+            let title = story.must(
+                "read the window title",
+                story.session.execute("return document.title;", &[]),
+            );
+            assert_ne!(title, json!("pwned"));
+        }
+        story.step("the corpus's hostile HTML and SVG ran nothing in the real window");
+
         add_a_second_account_and_get_mail_for_both(&story);
 
         drop(story);
@@ -894,7 +975,7 @@ mod e2e {
                     .iter()
                     .filter_map(|row| row.inner_text().ok())
                     .collect();
-                (rows.len() == 3 && texts.iter().any(|t| t.contains("For the second account")))
+                (rows.len() == 5 && texts.iter().any(|t| t.contains("For the second account")))
                     .then_some(())
             },
         );
@@ -949,7 +1030,7 @@ mod e2e {
                 .iter()
                 .filter_map(|row| row.inner_text().ok())
                 .collect();
-            (rows.len() == 2 && !texts.iter().any(|t| t.contains("For the second account")))
+            (rows.len() == 4 && !texts.iter().any(|t| t.contains("For the second account")))
                 .then_some(())
         });
         story.step("message deleted here");

@@ -199,3 +199,65 @@ async fn conversations_folders_trash_and_flags() {
         "4 received + the reply to oneself"
     );
 }
+
+/// "Always load remote content from this sender" is kept in the store and honoured whenever
+/// a message from that sender is opened; mail from anyone else stays blocked.
+#[tokio::test]
+async fn remote_content_is_allowed_per_sender() {
+    let user = User::new("organise-remote", "pw");
+    let account = user
+        .add_account(user.settings(Security::Tls, Security::StartTls, Pop3Mode::KeepOnServer))
+        .await;
+    for from in ["news@shop.example", "other@shop.example"] {
+        user.mailbox.deliver_raw(
+            format!(
+                "From: {from}\r\nSubject: offer\r\nContent-Type: text/html\r\n\r\n\
+                 <p>hi<img src=\"https://images.shop.example/{from}.png\"></p>\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    fetched(&user, &account).await;
+    let messages = user
+        .engine
+        .list_messages(Folder::Inbox, None, 0, 10)
+        .await
+        .unwrap();
+    let id_of = |from: &str| {
+        messages
+            .iter()
+            .find(|m| m.from_address == from)
+            .map(|m| m.id)
+            .unwrap()
+    };
+    let opened = user
+        .engine
+        .open_message(id_of("news@shop.example"))
+        .await
+        .unwrap();
+    assert!(opened.remote_content_blocked);
+    assert!(!opened
+        .sanitized_html
+        .unwrap_or_default()
+        .contains("images.shop.example"));
+
+    user.engine
+        .set_remote_content_allowed("NEWS@shop.example".into(), true)
+        .await
+        .unwrap();
+    let opened = user
+        .engine
+        .open_message(id_of("news@shop.example"))
+        .await
+        .unwrap();
+    assert!(opened
+        .sanitized_html
+        .unwrap_or_default()
+        .contains("https://images.shop.example/news@shop.example.png"));
+    let other = user
+        .engine
+        .open_message(id_of("other@shop.example"))
+        .await
+        .unwrap();
+    assert!(other.remote_content_blocked, "only that sender");
+}

@@ -214,7 +214,9 @@ async fn main() {
     let last = format!("Benchmark message {}", MESSAGES - 1);
     let found = engine.search(last.clone(), 5).await.expect("search runs");
     assert!(
-        found.iter().any(|m| m.subject.starts_with(&last)),
+        found
+            .iter()
+            .any(|hit| hit.summary.subject.starts_with(&last)),
         "the last message fetched must be searchable"
     );
 

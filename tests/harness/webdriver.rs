@@ -283,6 +283,13 @@ impl Session {
             .map(drop)
     }
 
+    /// The text of an open alert, confirm or prompt dialog; an error when none is open (what a
+    /// test of hostile mail expects: no script of it ever ran).
+    pub fn alert_text(&self) -> Result<String> {
+        let value = self.call("GET", "/alert/text", None)?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
     /// The serialised DOM.
     pub fn page_source(&self) -> Result<String> {
         let value = self.call("GET", "/source", None)?;
