@@ -73,5 +73,5 @@ bench: test-deps ui build
 	./target/release/bench-fetch
 	./target/release/bench-send
 	cargo build --release $(CARGO_FEATURES) --bin dakiya
-	BENCH_APP=$(CURDIR)/target/release/dakiya ./target/release/bench-search
+	BENCH_APP=$(CURDIR)/target/release/dakiya xvfb-run -a ./target/release/bench-search
 	DAKIYA_CRASH_RUNS=100 cargo test $(CARGO_FEATURES) --workspace --test crash_safety -- --nocapture

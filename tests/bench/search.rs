@@ -1036,10 +1036,6 @@ fn main() {
 
     // 4. notmuch on the same messages (BENCH_SEARCH_NOTMUCH=0 skips it while tuning).
     if std::env::var("BENCH_SEARCH_NOTMUCH").is_ok_and(|v| v == "0") {
-        if std::env::var("BENCH_SEARCH_KEEP").is_ok() {
-            drop(store);
-            println!("  kept {}", dir.keep().display());
-        }
         for (query, (hits, took)) in QUERIES.iter().zip(&ours) {
             println!("  {:<40} {hits:>5} {:>9.2}", query.dakiya, ms(*took));
         }
@@ -1051,6 +1047,27 @@ fn main() {
             percentile(&sorted, 95.0),
             percentile(&sorted, 100.0)
         );
+        drop(store);
+        // The window can still be measured on this store.
+        if let Some(app) = std::env::var_os("BENCH_APP") {
+            let runs: Vec<u64> = (0..4)
+                .map(|_| ready_ms(Path::new(&app), dir.path()))
+                .collect();
+            println!(
+                "  app launch → usable inbox ms: {runs:?} (the first after the store was written)"
+            );
+            if std::env::var_os("DISPLAY").is_some() {
+                let scroll = scroll_inbox(Path::new(&app), dir.path());
+                println!(
+                    "  inbox scrolling: {} rows loaded in pages of 200: median {:.0} ms a page \
+                     (max {:.0}); at most {} rows in the page at once",
+                    scroll.rows, scroll.median_page_ms, scroll.max_page_ms, scroll.max_dom_rows
+                );
+            }
+        }
+        if std::env::var("BENCH_SEARCH_KEEP").is_ok() {
+            println!("  kept {}", dir.keep().display());
+        }
         return;
     }
     let config = dir.path().join("notmuch-config");
@@ -1121,6 +1138,11 @@ fn main() {
         warm.sort_unstable();
         (runs[0], warm[warm.len() / 2])
     });
+    // Scrolling the inbox in the real window (needs a display: make bench runs this binary
+    // under xvfb-run, and tauri-driver).
+    let scrolling = std::env::var_os("BENCH_APP")
+        .filter(|_| std::env::var_os("DISPLAY").is_some())
+        .map(|app| scroll_inbox(Path::new(&app), dir.path()));
 
     // 6. Results.
     println!();
@@ -1194,6 +1216,14 @@ fn main() {
         ),
         None => println!("  app launch               not measured (set BENCH_APP to the app binary)"),
     }
+    match scrolling {
+        Some(scroll) => println!(
+            "  inbox scrolling          {} rows loaded in pages of 200: median {:.0} ms a page \
+             (max {:.0}); at most {} rows in the page at once",
+            scroll.rows, scroll.median_page_ms, scroll.max_page_ms, scroll.max_dom_rows
+        ),
+        None => println!("  inbox scrolling          not measured (needs BENCH_APP and a display)"),
+    }
     println!(
         "  whole run                {:.0} s",
         started.elapsed().as_secs_f64()
@@ -1221,4 +1251,82 @@ fn ready_ms(app: &Path, data_dir: &Path) -> u64 {
                 String::from_utf8_lossy(&output.stderr)
             )
         })
+}
+
+struct Scrolling {
+    rows: u64,
+    median_page_ms: f64,
+    max_page_ms: f64,
+    max_dom_rows: u64,
+}
+
+/// Opens the app on the store through tauri-driver, then scrolls the inbox to the end of what
+/// is loaded 50 times: each time the next 200 rows must arrive; measures how long that takes
+/// and how many rows the page holds (the list draws only the ones in view).
+fn scroll_inbox(app: &Path, data_dir: &Path) -> Scrolling {
+    use dakiya_tests::webdriver::TauriDriver;
+    let log = data_dir.join("tauri-driver.log");
+    let driver = TauriDriver::start(&log);
+    let data_dir_arg = data_dir.to_str().expect("a UTF-8 path");
+    let session = driver
+        .new_session(app, &["--data-dir", data_dir_arg])
+        .unwrap_or_else(|e| {
+            panic!(
+                "the app did not start under WebDriver: {e}\n{}",
+                driver.log_text()
+            )
+        });
+    let probe = "const list = document.querySelector('[data-testid=\"message-list\"]');
+        if (!list) return null;
+        return [list.scrollHeight, document.querySelectorAll('[data-testid=\"message-row\"]').length];";
+    let state = || -> Option<(u64, u64)> {
+        let value = session.execute(probe, &[]).ok()?;
+        Some((value.get(0)?.as_u64()?, value.get(1)?.as_u64()?))
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut height, _) = loop {
+        if let Some(found) = state().filter(|(height, _)| *height > 0) {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "the inbox never showed");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut pages = Vec::new();
+    let mut max_dom_rows = 0;
+    for _ in 0..50 {
+        let clock = Instant::now();
+        session
+            .execute(
+                "const list = document.querySelector('[data-testid=\"message-list\"]');
+                 list.scrollTop = list.scrollHeight;",
+                &[],
+            )
+            .expect("scroll");
+        let grown = loop {
+            if let Some((now, rows)) = state() {
+                max_dom_rows = max_dom_rows.max(rows);
+                if now > height {
+                    break now;
+                }
+            }
+            assert!(
+                clock.elapsed() < Duration::from_secs(10),
+                "no more rows came"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        pages.push(clock.elapsed());
+        height = grown;
+    }
+    let mut sorted: Vec<f64> = pages.iter().map(|took| ms(*took)).collect();
+    sorted.sort_by(f64::total_cmp);
+    let mut session = session;
+    session.delete().ok();
+    drop(driver);
+    Scrolling {
+        rows: height / 62,
+        median_page_ms: percentile(&sorted, 50.0),
+        max_page_ms: percentile(&sorted, 100.0),
+        max_dom_rows,
+    }
 }

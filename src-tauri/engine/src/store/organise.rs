@@ -373,11 +373,7 @@ impl Store {
                 })?
                 .collect::<rusqlite::Result<_>>()?;
             for (id, account_id, message_id, subject) in &pending {
-                let raw: Vec<u8> = tx
-                    .prepare_cached("SELECT raw FROM message_raw WHERE message_id = ?1")?
-                    .query_row([id], |row| row.get(0))
-                    .optional()?
-                    .unwrap_or_default();
+                let raw = header_bytes(tx, *id)?;
                 let references = crate::mime::ancestor_ids(&raw);
                 thread_one(
                     tx,
@@ -391,6 +387,23 @@ impl Store {
             Ok(pending.len())
         })
     }
+}
+
+/// Threading needs the headers only: the first 256 KiB of a message, read through incremental
+/// blob I/O so a 50 MB message is not loaded whole just to find its References.
+const THREADING_HEADER_BYTES: usize = 256 * 1024;
+
+fn header_bytes(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let Ok(blob) = tx.blob_open(rusqlite::MAIN_DB, "message_raw", "raw", id, true) else {
+        // No bytes stored (a row without raw): nothing to thread by but the subject.
+        return Ok(Vec::new());
+    };
+    let mut bytes = Vec::with_capacity(THREADING_HEADER_BYTES.min(blob.len()));
+    blob.take(THREADING_HEADER_BYTES as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|error| Error::internal(format!("reading message {id}: {error}")))?;
+    Ok(bytes)
 }
 
 fn self_summary(connection: &rusqlite::Connection, id: i64) -> Result<MessageSummary> {
