@@ -139,6 +139,13 @@ impl<'s> Story<'s> {
         })
     }
 
+    /// The first message row whose text holds `text`, if one is shown now.
+    fn row_with(&self, text: &str) -> Option<Element<'s>> {
+        let rows = self.session.all_by_testid("message-row").ok()?;
+        rows.into_iter()
+            .find(|row| row.inner_text().is_ok_and(|shown| shown.contains(text)))
+    }
+
     fn present(&self, testid: &str) -> bool {
         self.session
             .all_by_testid(testid)
@@ -737,13 +744,7 @@ mod e2e {
         );
         story.step("restart: inbox in Hindi, the new message fetched with the stored password");
 
-        let newsletter = story.wait("the newsletter row", FIND, || {
-            let rows = story.session.all_by_testid("message-row").ok()?;
-            rows.into_iter().find(|row| {
-                row.inner_text()
-                    .is_ok_and(|text| text.contains(HTML_SUBJECT))
-            })
-        });
+        let newsletter = story.wait("the newsletter row", FIND, || story.row_with(HTML_SUBJECT));
         let row_text = story.must("row text", newsletter.inner_text());
         assert!(
             row_text.contains(HTML_SUBJECT),
@@ -832,11 +833,7 @@ mod e2e {
         // The corpus's hostile messages, shown and with their remote content allowed: no
         // script runs (an alert would be open), nothing navigates, no frame or form appears.
         for subject in HOSTILE_SUBJECTS {
-            let row = story.wait("a hostile message's row", FIND, || {
-                let rows = story.session.all_by_testid("message-row").ok()?;
-                rows.into_iter()
-                    .find(|row| row.inner_text().is_ok_and(|text| text.contains(subject)))
-            });
+            let row = story.wait("a hostile message's row", FIND, || story.row_with(subject));
             story.must("open the hostile message", row.click());
             story.wait("its subject", FIND, || {
                 let shown = story
@@ -1345,11 +1342,7 @@ mod e2e {
         story.click("nav-inbox");
         story.click("list-threaded");
         let thread = story.wait("the conversation row", FIND, || {
-            let rows = story.session.all_by_testid("message-row").ok()?;
-            rows.into_iter().find(|row| {
-                row.inner_text()
-                    .is_ok_and(|text| text.contains(reply_subject))
-            })
+            story.row_with(reply_subject)
         });
         let row_text = story.must("the conversation row's text", thread.inner_text());
         assert!(
@@ -1402,11 +1395,7 @@ mod e2e {
         // Move the reply there from the Inbox.
         story.click("nav-inbox");
         let reply = story.wait("the reply in the inbox", FIND, || {
-            let rows = story.session.all_by_testid("message-row").ok()?;
-            rows.into_iter().find(|row| {
-                row.inner_text()
-                    .is_ok_and(|text| text.contains(reply_subject))
-            })
+            story.row_with(reply_subject)
         });
         story.must("open the reply", reply.click());
         story.el("message-view");
@@ -1414,33 +1403,18 @@ mod e2e {
         story.paste_into("message-move", "copy:archive");
         story.click("nav-archive");
         story.wait("the copy in Archive", FIND, || {
-            let rows = story.session.all_by_testid("message-row").ok()?;
-            rows.iter()
-                .any(|row| {
-                    row.inner_text()
-                        .is_ok_and(|text| text.contains(reply_subject))
-                })
-                .then_some(())
+            story.row_with(reply_subject).map(drop)
         });
         story.click("nav-inbox");
         let reply = story.wait("the reply still in the inbox", FIND, || {
-            let rows = story.session.all_by_testid("message-row").ok()?;
-            rows.into_iter().find(|row| {
-                row.inner_text()
-                    .is_ok_and(|text| text.contains(reply_subject))
-            })
+            story.row_with(reply_subject)
         });
         story.must("open the reply again", reply.click());
         story.el("message-view");
         // The menu springs back to "Move or copy…" once the message has gone.
         story.paste_into("message-move", &format!("move:user:{folder_id}"));
         story.wait("the reply to leave the inbox", FIND, || {
-            let rows = story.session.all_by_testid("message-row").ok()?;
-            (!rows.iter().any(|row| {
-                row.inner_text()
-                    .is_ok_and(|text| text.contains(reply_subject))
-            }))
-            .then_some(())
+            story.row_with(reply_subject).is_none().then_some(())
         });
         story.click(&folder_testid);
         let moved = story.wait("the reply in the folder", FIND, || {
@@ -1458,13 +1432,7 @@ mod e2e {
         story.click("nav-trash");
         // Beside the message deleted earlier in the story.
         story.wait("the reply in Trash", FIND, || {
-            let rows = story.session.all_by_testid("message-row").ok()?;
-            rows.iter()
-                .any(|row| {
-                    row.inner_text()
-                        .is_ok_and(|text| text.contains(reply_subject))
-                })
-                .then_some(())
+            story.row_with(reply_subject).map(drop)
         });
         story.click("trash-empty");
         story.el("inbox-empty");
