@@ -225,7 +225,14 @@ fn base64_lenient(payload: &str) -> Option<Vec<u8>> {
 
 /// RFC 2047 §4.2: "_" is a space, "=XX" a byte; anything malformed is kept as written.
 fn q_decode(payload: &str) -> Vec<u8> {
-    let bytes = payload.as_bytes();
+    unescape_hex(payload, b'=', Some(b'_'))
+}
+
+/// Bytes written as `<escape>XX` (two hex digits) decoded, and `space_for` (if any) read as
+/// a space: RFC 2047's Q encoding and URL percent-encoding are both this. Anything malformed
+/// is kept as written.
+pub(super) fn unescape_hex(text: &str, escape: u8, space_for: Option<u8>) -> Vec<u8> {
+    let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut at = 0;
     while let Some(&byte) = bytes.get(at) {
@@ -233,17 +240,13 @@ fn q_decode(payload: &str) -> Vec<u8> {
             .get(at + 1..at + 3)
             .and_then(|pair| std::str::from_utf8(pair).ok())
             .and_then(|pair| u8::from_str_radix(pair, 16).ok());
-        match (byte, hex) {
-            (b'=', Some(value)) => {
+        match hex {
+            Some(value) if byte == escape => {
                 decoded.push(value);
                 at += 3;
             }
-            (b'_', _) => {
-                decoded.push(b' ');
-                at += 1;
-            }
             _ => {
-                decoded.push(byte);
+                decoded.push(if Some(byte) == space_for { b' ' } else { byte });
                 at += 1;
             }
         }

@@ -169,7 +169,7 @@ mod tests {
     use super::*;
 
     /// A fresh store in `dir` holding one account, whose id is returned.
-    fn store_with_account(dir: &Path) -> (Store, i64) {
+    pub(super) fn store_with_account(dir: &Path) -> (Store, i64) {
         let store = Store::open(&dir.join("mail.sqlite3")).unwrap();
         let account = store
             .write(|tx| {

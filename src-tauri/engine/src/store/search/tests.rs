@@ -55,17 +55,7 @@ impl Mail<'_> {
 }
 
 fn store(dir: &Path) -> (Store, i64) {
-    let store = Store::open(&dir.join("mail.sqlite3")).unwrap();
-    let account = store
-        .write(|tx| {
-            tx.execute(
-                "INSERT INTO accounts (settings_json, created_at) VALUES ('{}', 0)",
-                [],
-            )?;
-            Ok(tx.last_insert_rowid())
-        })
-        .unwrap();
-    (store, account)
+    crate::store::tests::store_with_account(dir)
 }
 
 fn add(store: &Store, account: i64, mail: &Mail<'_>) -> i64 {
