@@ -773,43 +773,27 @@ impl Engine {
     }
 
     /// Everything the message view shows; opening a message marks it read. Remote content
-    /// stays blocked.
-    /// Remote content stays blocked unless the user chose "always" for this sender.
+    /// stays blocked unless the user chose "always" for this sender.
     pub async fn open_message(&self, id: i64) -> Result<MessageDetail> {
-        let sender = self
-            .blocking(move |store| Ok(store.message_summary(id)?.from_address))
-            .await?;
-        let allow_remote_content = self.remote_content_allowed(sender).await?;
-        self.open_message_with(
-            id,
-            mime::ReadOptions {
-                allow_remote_content,
-            },
-        )
-        .await
+        self.open_message_with(id, false).await
     }
 
     /// The message view after "Load remote content": http(s) images are kept, nothing that
     /// runs. The user asked for this message; the per-sender choice lives in the store.
     pub async fn open_message_with_remote(&self, id: i64) -> Result<MessageDetail> {
-        self.open_message_with(
-            id,
-            mime::ReadOptions {
-                allow_remote_content: true,
-            },
-        )
-        .await
+        self.open_message_with(id, true).await
     }
 
-    async fn open_message_with(
-        &self,
-        id: i64,
-        options: mime::ReadOptions,
-    ) -> Result<MessageDetail> {
+    /// One store visit: the bytes, the row (marked read) and the sender's remote-content choice.
+    async fn open_message_with(&self, id: i64, remote_asked_for: bool) -> Result<MessageDetail> {
         self.blocking(move |store| {
             let raw = store.raw_message(id)?;
             store.set_read(id, true)?;
             let summary = store.message_summary(id)?;
+            let options = mime::ReadOptions {
+                allow_remote_content: remote_asked_for
+                    || store.remote_content_allowed(&summary.from_address)?,
+            };
             let content = mime::read_message_with(&raw, options);
             Ok(MessageDetail {
                 summary,

@@ -42,11 +42,6 @@ impl Engine {
             .await
     }
 
-    pub async fn remote_content_allowed(&self, address: String) -> Result<bool> {
-        self.blocking(move |store| store.remote_content_allowed(&address))
-            .await
-    }
-
     pub async fn folders(&self) -> Result<Vec<UserFolder>> {
         self.blocking(|store| store.folders()).await
     }
