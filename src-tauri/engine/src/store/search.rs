@@ -56,7 +56,8 @@ pub struct SearchTicket(u64);
 /// superseded query stops within a fraction of a millisecond.
 const STEPS_BETWEEN_CHECKS: i32 = 1000;
 
-/// Raw bytes of a hit parsed for its snippet.
+/// Raw bytes of a hit parsed for its snippet: first, and at most.
+const SNIPPET_FIRST_BYTES: i64 = 64 * 1024;
 const SNIPPET_RAW_BYTES: i64 = 384 * 1024;
 
 /// Words of context in a snippet.
@@ -250,8 +251,10 @@ fn local_midnight(connection: &Connection, day: Day) -> Result<i64> {
 
 /// Text queries: FTS5 finds the words, newest first by its rowid (the search key), and stops
 /// after `limit` hits that also pass the filters. `CROSS JOIN` keeps FTS5 the outer loop:
-/// starting from `messages` would test every message against the index. Dates narrow the rowid
-/// range, which FTS5 applies while reading its lists.
+/// starting from `messages` would test every message against the index. Each hit is tested
+/// through `messages_search_filters` (V8), which holds every filtered column, so a hit that
+/// fails the filters never reads its table row; SQLite would otherwise pick the narrower
+/// unique index. Dates narrow the rowid range, which FTS5 applies while reading its lists.
 fn text_matches(
     connection: &Connection,
     expression: &str,
@@ -259,7 +262,8 @@ fn text_matches(
     limit: u32,
 ) -> Result<Vec<MessageSummary>> {
     let sql = format!(
-        "SELECT {SUMMARY_COLUMNS_OF_M} FROM message_search CROSS JOIN messages m
+        "SELECT {SUMMARY_COLUMNS_OF_M} FROM message_search
+             CROSS JOIN messages m INDEXED BY messages_search_filters
              ON m.search_key = message_search.rowid
          WHERE message_search MATCH ? AND message_search.rowid >= ?
              AND message_search.rowid < ? AND {}
@@ -321,18 +325,7 @@ fn snippets(
         if superseded() {
             return Err(superseded_error());
         }
-        // Only the start of the raw bytes: the text comes first in nearly every message and
-        // the index holds only its first 256 KiB anyway, while parsing a 2 MB attachment
-        // (base64 decoding) would cost more than the whole query.
-        let raw: Vec<u8> = connection
-            .prepare_cached("SELECT substr(raw, 1, ?2) FROM message_raw WHERE message_id = ?1")?
-            .query_row(rusqlite::params![summary.id, SNIPPET_RAW_BYTES], |row| {
-                row.get(0)
-            })
-            .optional()?
-            .unwrap_or_default();
-        let text = crate::mime::search_text(&raw);
-        let window = Window::of(&text.body, &body_words);
+        let (text, window) = snippet_text(connection, summary.id, &body_words)?;
         let body = unmarked(&text.body[window.start..window.end]);
         hits.push(SearchHit {
             subject: unmarked(&summary.subject),
@@ -404,6 +397,39 @@ fn snippets(
     Ok(hits)
 }
 
+/// A hit's text and the window of its body the snippet is made from. Only the start of the raw
+/// bytes is parsed: the text comes first in nearly every message and the index holds only its
+/// first 256 KiB anyway, while decoding a 2 MB attachment's base64 would cost more than the
+/// whole query. First [`SNIPPET_FIRST_BYTES`], which is all of most messages; more only when
+/// the window is not wholly inside the text read (a searched word further on, or only in the
+/// subject or an attachment's name, whose list may come after the cut).
+fn snippet_text(
+    connection: &Connection,
+    message_id: i64,
+    body_words: &[(String, bool)],
+) -> Result<(crate::mime::SearchText, Window)> {
+    let mut read = SNIPPET_FIRST_BYTES;
+    loop {
+        let (raw, whole): (Vec<u8>, bool) = connection
+            .prepare_cached(
+                "SELECT substr(raw, 1, ?2), length(raw) <= ?2 FROM message_raw
+                 WHERE message_id = ?1",
+            )?
+            .query_row(rusqlite::params![message_id, read], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?
+            .unwrap_or((Vec::new(), true));
+        let text = crate::mime::search_text(&raw);
+        let window = Window::of(&text.body, body_words);
+        let enough = window.cut_after && (window.found || body_words.is_empty());
+        if whole || enough || read >= SNIPPET_RAW_BYTES {
+            return Ok((text, window));
+        }
+        read = (read * 4).min(SNIPPET_RAW_BYTES);
+    }
+}
+
 /// Bytes of body kept before and after the first searched word, for the snippet.
 const WINDOW_BEFORE: usize = 240;
 const WINDOW_AFTER: usize = 720;
@@ -416,6 +442,8 @@ struct Window {
     /// Text was cut off before `start` / after `end`.
     cut_before: bool,
     cut_after: bool,
+    /// Around a searched word (not the start for want of one).
+    found: bool,
 }
 
 impl Window {
@@ -423,7 +451,7 @@ impl Window {
     /// marked as a prefix may continue), else the start of the body.
     fn of(body: &str, words: &[(String, bool)]) -> Window {
         let lower = body.to_ascii_lowercase();
-        let first = words
+        let found = words
             .iter()
             .filter_map(|(word, prefix)| {
                 lower
@@ -436,8 +464,8 @@ impl Window {
                             && (*prefix || !after.is_some_and(query::is_word_char))
                     })
             })
-            .min()
-            .unwrap_or(0);
+            .min();
+        let first = found.unwrap_or(0);
         let mut start = first.saturating_sub(WINDOW_BEFORE);
         while !body.is_char_boundary(start) {
             start += 1;
@@ -457,6 +485,7 @@ impl Window {
             end,
             cut_before: start > 0,
             cut_after: end < body.len(),
+            found: found.is_some(),
         }
     }
 

@@ -2,10 +2,9 @@
 //! contentless: only the words are kept, the text is derived again from the raw bytes when a
 //! snippet is shown (DESIGN.md §3.6, and the README's "Search" section for why).
 
-use std::collections::HashSet;
-
 use mail_parser::{Address, MessageParser};
 use rusqlite::{params, OptionalExtension};
+use rustc_hash::FxHashSet;
 
 use crate::error::Result;
 use crate::mime::SearchText;
@@ -66,7 +65,7 @@ impl IndexedText {
 
 impl IndexedText {
     /// Every whitespace-separated piece of its text, once.
-    fn pieces_into(&self, pieces: &mut HashSet<String>) {
+    fn pieces_into(&self, pieces: &mut FxHashSet<String>) {
         for column in [
             &self.subject,
             &self.sender,
@@ -89,7 +88,7 @@ impl IndexedText {
 /// they hold the same words as the whole text, in a fraction of its bytes) into a scratch
 /// table, and its fts5vocab lists them. A tokenizer written again in Rust would sooner or
 /// later fold or split some script differently, and a prefix would then miss mail.
-fn record_terms(tx: &rusqlite::Transaction<'_>, pieces: &HashSet<String>) -> Result<()> {
+fn record_terms(tx: &rusqlite::Transaction<'_>, pieces: &FxHashSet<String>) -> Result<()> {
     if pieces.is_empty() {
         return Ok(());
     }
@@ -141,7 +140,7 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
             let mut budget = max_bytes;
             let mut indexed = 0;
-            let mut pieces = HashSet::new();
+            let mut pieces = FxHashSet::default();
             for (id, sort_date, length) in candidates {
                 let length = usize::try_from(length).unwrap_or(usize::MAX);
                 if indexed > 0 && length > budget {
@@ -154,8 +153,6 @@ impl Store {
                 let text = IndexedText::of(&raw);
                 index_one(tx, id, sort_date, &text)?;
                 text.pieces_into(&mut pieces);
-                tx.prepare_cached("UPDATE messages SET has_attachment = ?2 WHERE id = ?1")?
-                    .execute(params![id, !text.attachment_names.is_empty()])?;
                 indexed += 1;
             }
             record_terms(tx, &pieces)?;
@@ -222,8 +219,9 @@ fn index_one(
         text.body,
         text.attachment_names
     ])?;
-    tx.prepare_cached("UPDATE messages SET search_key = ?2 WHERE id = ?1")?
-        .execute(params![message_id, key])?;
+    // One row update: each changes several indexes of `messages`.
+    tx.prepare_cached("UPDATE messages SET search_key = ?2, has_attachment = ?3 WHERE id = ?1")?
+        .execute(params![message_id, key, !text.attachment_names.is_empty()])?;
     Ok(())
 }
 

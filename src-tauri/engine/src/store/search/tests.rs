@@ -425,6 +425,57 @@ fn long_bodies_give_a_window_around_the_first_match() {
     );
 }
 
+/// A snippet first parses the start of a message; a word further on, or only in the name of an
+/// attachment that comes after a long text, is still shown marked.
+#[test]
+fn snippets_read_further_when_the_word_is_not_near_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, account) = store(dir.path());
+    let filler = "ordinary words in a long letter ".repeat(4000);
+    let late = format!("{filler}the zeppelin landed {filler}");
+    add(
+        &store,
+        account,
+        &Mail {
+            from: "x@example.org",
+            to: "y@example.org",
+            subject: "late",
+            body: &late,
+            date: "2024-01-01 12:00",
+            attachment: None,
+        },
+    );
+    add(
+        &store,
+        account,
+        &Mail {
+            from: "x@example.org",
+            to: "y@example.org",
+            subject: "named",
+            body: &filler,
+            date: "2024-01-02 12:00",
+            attachment: Some("airship-plans.pdf"),
+        },
+    );
+    index_all(&store);
+    let hits = store.search("zeppelin", 5).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert!(
+        hits[0]
+            .snippet
+            .contains("the \u{E000}zeppelin\u{E001} landed"),
+        "{}",
+        hits[0].snippet
+    );
+    let hits = store.search("airship", 5).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert!(
+        hits[0].snippet.contains("\u{E000}airship\u{E001}"),
+        "{}",
+        hits[0].snippet
+    );
+}
+
 #[test]
 fn mail_text_cannot_forge_marks() {
     let dir = tempfile::tempdir().unwrap();
@@ -644,6 +695,56 @@ fn a_version_6_index_is_rebuilt() {
     assert_eq!(ids("to:asha"), [7]);
     assert_eq!(ids("चिट्ठी"), [7]);
     assert_eq!(ids("पुरा"), [7]);
+}
+
+/// A store indexed before V8 gets the filter index over its indexed mail, and a word joined
+/// to a filter (which reads through that index) still finds it.
+#[test]
+fn a_version_7_store_searches_with_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, account) = store(dir.path());
+    let starred = add(
+        &store,
+        account,
+        &Mail {
+            from: "ravi@example.org",
+            to: "asha@example.org",
+            subject: "meeting notes",
+            body: "see you at the meeting",
+            date: "2024-01-01 12:00",
+            attachment: None,
+        },
+    );
+    add(
+        &store,
+        account,
+        &Mail {
+            from: "ravi@example.org",
+            to: "asha@example.org",
+            subject: "another meeting",
+            body: "and another meeting",
+            date: "2024-01-02 12:00",
+            attachment: None,
+        },
+    );
+    index_all(&store);
+    set(&store, starred, "starred = 1");
+    // Back to what V7 left: the same tables without the filter index.
+    store
+        .write(|tx| {
+            tx.execute_batch("DROP INDEX messages_search_filters; PRAGMA user_version = 7;")?;
+            Ok(())
+        })
+        .unwrap();
+    drop(store);
+    let store = Store::open(&dir.path().join("mail.sqlite3")).unwrap();
+    let ids: Vec<i64> = store
+        .search("is:starred meeting", 10)
+        .unwrap()
+        .into_iter()
+        .map(|hit| hit.summary.id)
+        .collect();
+    assert_eq!(ids, [starred]);
 }
 
 #[test]
