@@ -12,7 +12,7 @@ ARTIFACTS := $(CURDIR)/test-artifacts
 
 # Debian packages: to build (WebKitGTK pulls GTK and the rest), to run, and to test.
 BUILD_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libdbus-1-dev
-RUN_PACKAGES := fonts-noto-core
+RUN_PACKAGES := fonts-noto-core libayatana-appindicator3-1
 TEST_PACKAGES := xvfb xauth webkit2gtk-driver imagemagick dunst dbus dbus-x11 gnome-keyring libsecret-tools
 
 .PHONY: run test deps test-deps ui build lint bindings tests e2e-tests bench

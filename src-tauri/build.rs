@@ -50,6 +50,10 @@ const COMMANDS: &[&str] = &[
     "save_attachment",
     "open_attachment",
     "search_messages",
+    "set_desktop_settings",
+    "set_viewing",
+    "close_main_window",
+    "take_launch_request",
 ];
 
 fn main() {

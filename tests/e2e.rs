@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use dakiya_tests::servers::MailServers;
+use dakiya_tests::servers::{MailServers, Mailbox};
 use dakiya_tests::webdriver::{self, wait_until, Element, Session, TauriDriver};
 use serde_json::{json, Value};
 
@@ -111,6 +111,11 @@ struct Story<'s> {
     artifacts: PathBuf,
     started: Instant,
     timings: std::cell::RefCell<String>,
+    setup: &'s Setup,
+    /// The first account's mailbox on the test servers, for mail that arrives mid-story.
+    mailbox: &'s Mailbox,
+    /// The app's `--data-dir`, for launching it a second time.
+    data_dir: &'s str,
 }
 
 impl<'s> Story<'s> {
@@ -346,6 +351,9 @@ mod e2e {
             artifacts: setup.artifacts.clone(),
             started,
             timings: std::cell::RefCell::new(String::new()),
+            setup: &setup,
+            mailbox: &mailbox,
+            data_dir: &data_dir_arg,
         };
         story.step("app started");
 
@@ -507,9 +515,24 @@ mod e2e {
         );
         story.step("delivered to the Maildir");
 
-        // Get mail and find it unread in the inbox.
-        story.click("nav-inbox");
+        // Get mail while another folder is shown (new mail already on screen in the inbox is
+        // not announced), then find it unread in the inbox.
+        story.click("nav-sent");
         story.click("get-mail");
+        story.wait("the inbox's unread count after Get mail", FETCH, || {
+            story.fail_on_banner();
+            let text = story
+                .session
+                .by_testid("nav-inbox")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            text.lines()
+                .skip(1)
+                .any(|line| line.trim() == "1")
+                .then_some(())
+        });
+        story.click("nav-inbox");
         let row = story.wait("a message row after Get mail", FETCH, || {
             story.fail_on_banner();
             story.session.by_testid("message-row").ok()
@@ -686,7 +709,7 @@ mod e2e {
                 .join(fixture);
             mailbox.deliver_raw(&fs::read(&path).expect("a hostile fixture"));
         }
-        restart_and_read_html_mail(&setup, &driver, &data_dir_arg, &hi, started);
+        restart_and_read_html_mail(&setup, &driver, &mailbox, &data_dir_arg, &hi, started);
         drop(driver);
         eprintln!("e2e: passed in {:.1}s", started.elapsed().as_secs_f64());
     }
@@ -696,6 +719,7 @@ mod e2e {
     fn restart_and_read_html_mail(
         setup: &Setup,
         driver: &TauriDriver,
+        mailbox: &Mailbox,
         data_dir: &str,
         hi: &HashMap<String, String>,
         started: Instant,
@@ -709,6 +733,9 @@ mod e2e {
             artifacts: setup.artifacts.clone(),
             started,
             timings: std::cell::RefCell::new(String::new()),
+            setup,
+            mailbox,
+            data_dir,
         };
         story.step("app restarted on the same data directory");
         // With an account saved, the app opens on the inbox, still in Hindi, and checks for mail
@@ -1486,6 +1513,136 @@ mod e2e {
         story.type_into("search-input", "zzzz-no-such-word");
         story.el("search-none");
         story.step("searched as typing, with a Hindi prefix and an operator");
+        story.paste_into("search-input", "");
+
+        live_on_the_desktop(story);
+    }
+
+    /// Dakiya on the desktop: new mail on screen in the inbox is not announced; a notification
+    /// opens its message when clicked; launching Dakiya again with a mailto: link writes to
+    /// that address in the running window (and the second process ends); dark colours.
+    fn live_on_the_desktop(story: &Story<'_>) {
+        let announced = |subject: &str| -> bool {
+            fs::read_to_string(&story.setup.notify_log).is_ok_and(|log| {
+                notify_calls(&log)
+                    .iter()
+                    .any(|(strings, _)| strings.iter().any(|s| s == subject))
+            })
+        };
+        let deliver = |subject: &str| {
+            story.mailbox.deliver_raw(
+                format!("From: Meena <meena@example.org>\r\nSubject: {subject}\r\n\r\nHello.\r\n")
+                    .as_bytes(),
+            );
+        };
+
+        // The window shows the inbox: the new message appears there, and that is all.
+        const SEEN: &str = "Arrives while you read";
+        deliver(SEEN);
+        story.click("nav-inbox");
+        story.click("get-mail");
+        story.wait("the new message in the open inbox", FETCH, || {
+            story.fail_on_banner();
+            story.row_with(SEEN)
+        });
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(
+            !announced(SEEN),
+            "mail that appeared in the inbox on screen was announced as well"
+        );
+        story.step("new mail in the inbox on screen is not announced");
+
+        // Another folder is shown: announced, and a click on the notification opens it.
+        const CLICKED: &str = "Open me from the notification";
+        deliver(CLICKED);
+        let _ = Command::new("dunstctl").arg("close-all").status();
+        story.click("nav-sent");
+        story.click("get-mail");
+        wait_until(NOTIFICATION, POLL, || announced(CLICKED).then_some(()))
+            .unwrap_or_else(|| panic!("no notification for {CLICKED:?}"));
+        // dunst's default action is what clicking the notification does.
+        wait_until(FIND, POLL, || {
+            let shown = Command::new("dunstctl")
+                .args(["count", "displayed"])
+                .output()
+                .ok()?;
+            (String::from_utf8_lossy(&shown.stdout).trim() != "0").then_some(())
+        })
+        .unwrap_or_else(|| panic!("dunst never displayed the notification"));
+        let clicked = Command::new("dunstctl")
+            .args(["action", "0"])
+            .status()
+            .expect("dunstctl runs");
+        assert!(clicked.success(), "dunstctl action: {clicked}");
+        story.wait("the notified message to open", FIND, || {
+            let subject = story
+                .session
+                .by_testid("message-subject")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            subject.contains(CLICKED).then_some(())
+        });
+        story.step("clicking the notification opened its message");
+
+        // Dakiya launched again, as the desktop's mailto: handler: the running window writes.
+        let mailto = "mailto:ravi@example.org?subject=%E0%A4%A8%E0%A4%AE%E0%A4%B8%E0%A5%8D%E0%A4%A4%E0%A5%87%20again&body=From%20a%20link";
+        let mut second = Command::new(&story.setup.app)
+            .args(["--data-dir", story.data_dir, mailto])
+            .env("NO_AT_BRIDGE", "1")
+            .spawn()
+            .expect("the app starts a second time");
+        let ended = wait_until(FIND, POLL, || second.try_wait().ok().flatten());
+        let Some(status) = ended else {
+            let _ = second.kill();
+            panic!("the second launch did not hand over to the running Dakiya and exit");
+        };
+        assert!(status.success(), "the second launch ended with {status}");
+        story.wait("the composer filled from the mailto: link", FIND, || {
+            let to = story.session.by_testid("compose-to").ok()?;
+            let subject = story.session.by_testid("compose-subject").ok()?;
+            let filled =
+                story.value(&to) == "ravi@example.org" && story.value(&subject) == "नमस्ते again";
+            filled.then_some(())
+        });
+        assert_eq!(story.value(&story.el("compose-body")), "From a link");
+        story.step("a second launch with a mailto: link filled the running composer, then ended");
+        story.screenshot("20-mailto-compose.png");
+        story.click("compose-discard");
+
+        // Dark colours, chosen in the settings; then back to the desktop's.
+        story.click("nav-settings");
+        story.select("theme-select", "dark");
+        let background = story.must(
+            "the page colours",
+            story.session.execute(
+                "return [document.documentElement.dataset.theme ?? '', getComputedStyle(document.body).backgroundColor];",
+                &[],
+            ),
+        );
+        assert_eq!(background[0], json!("dark"), "{background}");
+        let dark = background[1].as_str().unwrap_or_default().to_owned();
+        let channels: Vec<u32> = dark
+            .trim_start_matches("rgb(")
+            .trim_end_matches(')')
+            .split(',')
+            .filter_map(|c| c.trim().parse().ok())
+            .collect();
+        assert!(
+            channels.len() == 3 && channels.iter().all(|&c| c < 64),
+            "the dark page's background is {dark}"
+        );
+        story.must(
+            "scroll to the desktop settings",
+            story.session.execute(
+                "document.querySelector('[data-testid=\"desktop-settings\"]').scrollIntoView({ block: 'nearest' }); document.scrollingElement.scrollTop = 0;",
+                &[],
+            ),
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        story.screenshot("21-settings-dark.png");
+        story.select("theme-select", "system");
+        story.step("dark colours chosen and dropped again");
     }
 }
 

@@ -8,7 +8,7 @@ use dakiya_engine::{Engine, EngineEvent};
 use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::notify;
+use crate::{desktop, notify};
 
 /// Payload: `FetchReport`. A fetch stored new mail.
 pub const MAIL_ARRIVED: &str = "mail-arrived";
@@ -31,7 +31,14 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
             Ok(EngineEvent::FetchProgress(progress)) => app.emit(FETCH_PROGRESS, progress),
             Ok(EngineEvent::MailArrived { report, messages }) => {
                 let language = engine.language().await.unwrap_or_default();
-                tauri::async_runtime::spawn(notify::new_mail(messages, language));
+                let settings = engine.desktop_settings().await.unwrap_or_default();
+                tauri::async_runtime::spawn(notify::new_mail(
+                    app.clone(),
+                    messages,
+                    settings,
+                    language,
+                ));
+                desktop::refresh_tray(&app, &engine).await;
                 app.emit(MAIL_ARRIVED, report)
             }
             Ok(EngineEvent::FetchFailed(failure)) => app.emit(FETCH_FAILED, failure),

@@ -3,6 +3,7 @@
 //! Everything about mail lives in `dakiya-engine`.
 
 mod commands;
+pub mod desktop;
 pub mod events;
 pub mod ipc_error;
 mod links;
@@ -14,6 +15,8 @@ mod tests;
 pub use commands::*;
 pub use ipc_error::IpcError;
 pub use state::{AppState, Shell};
+
+use tauri::Manager;
 
 /// The command line of the desktop app: `dakiya [--data-dir DIR]`.
 fn data_dir_argument() -> Option<std::path::PathBuf> {
@@ -83,6 +86,10 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::save_attachment,
         commands::open_attachment,
         commands::search_messages,
+        commands::set_desktop_settings,
+        commands::set_viewing,
+        commands::close_main_window,
+        commands::take_launch_request,
     ])
 }
 
@@ -158,22 +165,61 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let shell = Shell::open(data_dir_argument());
+    let data_dir = data_dir_argument();
+    let shell = Shell::open(data_dir.clone());
     let webview_data = shell.webview_data_dir();
     let engine = shell.engine().ok();
+    let context = tauri::generate_context!();
+    let instance = desktop::instance_id(
+        &context.config().identifier,
+        shell.data_dir(),
+        dakiya_engine::default_data_dir().ok().as_deref(),
+    );
+    let arguments: Vec<String> = std::env::args().collect();
+    let background = desktop::background_argument(arguments.clone());
+    let launch_request =
+        desktop::mailto_argument(arguments).map(|mailto| desktop::DesktopRequest::Compose {
+            mailto: Some(mailto),
+        });
     let result = with_commands(tauri::Builder::default())
+        // First, so a second launch hands over its arguments before anything else starts.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance)
+                .callback(|app, arguments, _cwd| desktop::launched_again(app, arguments))
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
             open_main_window(app.handle(), webview_data.clone())?;
+            desktop::create_tray(app.handle());
             if let Some(engine) = engine.clone() {
+                let handle = app.handle().clone();
+                let starting = engine.clone();
+                tauri::async_runtime::spawn(async move {
+                    let engine = starting;
+                    let settings = engine.desktop_settings().await.unwrap_or_default();
+                    desktop::apply_theme(&handle, settings.theme);
+                    // Started at login: stay in the tray, if there is one to come back from.
+                    if background
+                        && settings.close_to_tray
+                        && handle.state::<desktop::Desktop>().has_tray()
+                    {
+                        if let Some(window) = handle.get_webview_window("main") {
+                            let _ = window.hide();
+                        }
+                    }
+                    desktop::refresh_tray(&handle, &engine).await;
+                });
                 tauri::async_runtime::spawn(events::forward(app.handle().clone(), engine.clone()));
                 tauri::async_runtime::spawn(engine.run_scheduler());
             }
             Ok(())
         })
         .manage(shell)
-        .run(tauri::generate_context!());
+        .manage(desktop::Desktop::launched_with(launch_request))
+        .run(context);
     if let Err(error) = result {
         tracing::error!("Dakiya could not start its window: {error}");
         std::process::exit(1);

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use dakiya_engine::{Language, MessageSummary};
+use dakiya_engine::{DesktopSettings, Language, MessageSummary};
+use tauri::{AppHandle, Runtime};
+
+use crate::desktop::{self, DesktopRequest};
 
 const SHOW_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_FIELD_CHARS: usize = 200;
@@ -52,27 +55,68 @@ pub fn summarise(messages: &[MessageSummary], language: Language) -> (String, St
     }
 }
 
-/// Shows the notification without holding up the caller: the D-Bus call runs on the blocking
-/// pool and is given up on (logged) after a timeout.
-pub async fn new_mail(messages: Vec<MessageSummary>, language: Language) {
+/// Announces the new messages the user wants to hear about and is not already looking at.
+/// Clicking the notification opens the message (or the inbox, for several).
+pub async fn new_mail<R: Runtime>(
+    app: AppHandle<R>,
+    messages: Vec<MessageSummary>,
+    settings: DesktopSettings,
+    language: Language,
+) {
+    let messages: Vec<MessageSummary> = messages
+        .into_iter()
+        .filter(|message| {
+            settings.notifies(message.account_id) && !desktop::is_watching(&app, message.account_id)
+        })
+        .collect();
     if messages.is_empty() {
         return;
     }
     let (summary, body) = summarise(&messages, language);
-    let show = tokio::task::spawn_blocking(move || {
-        notify_rust::Notification::new()
-            .appname("Dakiya")
-            .summary(&summary)
-            .body(&body)
-            .icon("mail-unread")
-            .hint(notify_rust::Hint::Category("email.arrived".to_owned()))
-            .show()
-            .map(drop)
-    });
-    match tokio::time::timeout(SHOW_TIMEOUT, show).await {
+    let target = match messages.as_slice() {
+        [one] => DesktopRequest::OpenMessage { id: one.id },
+        _ => DesktopRequest::OpenInbox,
+    };
+    let open = match language {
+        Language::En => "Open",
+        Language::Hi => "खोलें",
+    };
+    // The D-Bus call runs on its own thread, which then waits for the click (or for the
+    // notification to close) without holding a worker of the async runtime.
+    let (shown, was_shown) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("notification".to_owned())
+        .spawn(move || {
+            let handle = notify_rust::Notification::new()
+                .appname("Dakiya")
+                .summary(&summary)
+                .body(&body)
+                .icon("mail-unread")
+                .action("default", open)
+                .hint(notify_rust::Hint::Category("email.arrived".to_owned()))
+                .show();
+            match handle {
+                Ok(handle) => {
+                    let _ = shown.send(Ok(()));
+                    handle.wait_for_action(|action| {
+                        if action == "default" {
+                            desktop::request(&app, target);
+                        }
+                    });
+                }
+                Err(error) => {
+                    let _ = shown.send(Err(error));
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!("no thread for the notification: {error}");
+        return;
+    }
+    match tokio::time::timeout(SHOW_TIMEOUT, was_shown).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(error))) => tracing::warn!("the desktop did not show the notification: {error}"),
-        Ok(Err(error)) => tracing::warn!("the notification task failed: {error}"),
+        Ok(Err(_)) => tracing::warn!("the notification thread ended without a word"),
         Err(_) => tracing::warn!("the notification server did not answer within {SHOW_TIMEOUT:?}"),
     }
 }

@@ -42,6 +42,10 @@ impl Shell {
         self.data_dir.as_ref().map(|dir| dir.join("webview"))
     }
 
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self.data_dir.as_deref()
+    }
+
     pub fn engine(&self) -> Result<Arc<Engine>, IpcError> {
         self.engine.clone()
     }
@@ -58,4 +62,5 @@ pub struct AppState {
     /// Seconds a sent message can still be taken back (0: sent at once).
     pub undo_send_seconds: u32,
     pub view: dakiya_engine::ViewSettings,
+    pub desktop: dakiya_engine::DesktopSettings,
 }

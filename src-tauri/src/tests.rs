@@ -16,6 +16,7 @@ fn app(dir: &std::path::Path) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) 
     );
     let app = crate::with_commands(mock_builder())
         .manage(shell)
+        .manage(crate::desktop::Desktop::default())
         .build(tauri::generate_context!())
         .expect("the mock app builds");
     let config = app
@@ -258,6 +259,7 @@ fn export_bindings() {
         dakiya_engine::store::ThreadSummary::export_all(&config),
         dakiya_engine::store::UserFolder::export_all(&config),
         dakiya_engine::SearchHit::export_all(&config),
+        crate::desktop::DesktopRequest::export_all(&config),
     ];
     for result in results {
         result.expect("bindings are written");

@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 
 mod attachments;
 mod compose;
+mod desktop;
 mod organise;
 
 pub use compose::ComposeStart;
+pub use desktop::{DesktopSettings, Theme};
 pub use organise::ViewSettings;
 
 use crate::account::secrets::{PasswordStore, Server};

@@ -17,9 +17,9 @@ pub mod tls;
 
 pub use account::{Account, AccountSettings, Passwords, Pop3Mode, Security, ServerSettings};
 pub use engine::{
-    default_data_dir, CheckOutcome, ComposeStart, ConnectionReport, Engine, Language,
-    MessageDetail, PasswordStorage, SendOutcome, SendReport, SendStarted, ViewSettings,
-    DATA_DIR_ENV,
+    default_data_dir, CheckOutcome, ComposeStart, ConnectionReport, DesktopSettings, Engine,
+    Language, MessageDetail, PasswordStorage, SendOutcome, SendReport, SendStarted, Theme,
+    ViewSettings, DATA_DIR_ENV,
 };
 pub use error::{Error, ErrorInfo, ErrorKind, ErrorReason, RefusedRecipient, Result};
 pub use events::{EngineEvent, FetchFailure, FetchReport};

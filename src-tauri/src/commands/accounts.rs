@@ -18,6 +18,7 @@ pub async fn get_app_state(shell: State<'_, Shell>) -> Result<AppState, IpcError
         data_dir: engine.data_dir().display().to_string(),
         undo_send_seconds: engine.undo_send_seconds().await.map_err(ipc)?,
         view: engine.view_settings().await.map_err(ipc)?,
+        desktop: engine.desktop_settings().await.map_err(ipc)?,
     })
 }
 

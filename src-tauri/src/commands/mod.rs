@@ -2,10 +2,12 @@
 
 mod accounts;
 mod compose;
+mod desktop;
 mod mail;
 mod organise;
 
 pub use accounts::*;
 pub use compose::*;
+pub use desktop::*;
 pub use mail::*;
 pub use organise::*;

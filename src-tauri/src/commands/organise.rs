@@ -2,7 +2,7 @@
 
 use dakiya_engine::store::{Folder, FolderCount, ThreadSummary, UserFolder};
 use dakiya_engine::{MessageSummary, ViewSettings};
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use crate::ipc_error::{ipc, IpcError};
 use crate::state::Shell;
@@ -76,9 +76,18 @@ pub async fn set_flags(
         .map_err(ipc)
 }
 
+/// The window asks after every change to what is read or where it is, so the tray's count is
+/// brought up to date from the same answer.
 #[tauri::command]
-pub async fn folder_counts(shell: State<'_, Shell>) -> Result<Vec<FolderCount>, IpcError> {
-    shell.engine()?.folder_counts().await.map_err(ipc)
+pub async fn folder_counts<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+) -> Result<Vec<FolderCount>, IpcError> {
+    let engine = shell.engine()?;
+    let counts = engine.folder_counts().await.map_err(ipc)?;
+    let language = engine.language().await.unwrap_or_default();
+    crate::desktop::show_unread(&app, crate::desktop::inbox_unread(&counts), language);
+    Ok(counts)
 }
 
 #[tauri::command]

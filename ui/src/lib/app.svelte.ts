@@ -1,6 +1,7 @@
 // Application-wide state (Svelte 5 runes) and the actions that change it.
 // Views read `app` directly; only this module and the views call lib/ipc.
 import { getLanguage, setLanguage, type MessageKey, type Params } from "./i18n";
+import { parseMailto } from "./mailto";
 import {
   cancelFetch,
   fetchMail,
@@ -19,7 +20,16 @@ import {
   saveAccount,
   setLanguage as saveLanguage,
   setUndoSendSeconds,
+  setDesktopSettings,
+  setViewing,
+  closeMainWindow,
+  takeLaunchRequest,
+  handleWindowClose,
+  onDesktopRequest,
   type Account,
+  type DesktopRequest,
+  type DesktopSettings,
+  type Theme,
   type AppState,
   type FetchProgress,
   type IpcError,
@@ -72,6 +82,8 @@ export const app = $state({
   composeGeneration: 0,
   /** A POP3 server refused the password (or none is known): ask for it. */
   passwordPrompt: null as { accountId: number; error: IpcError } | null,
+  /** A message to open once the list shows it (a notification was clicked). */
+  openMessageId: null as number | null,
 });
 
 /** Only a refused or missing password is worth asking for; a busy or broken server is not. */
@@ -253,10 +265,13 @@ export async function start(): Promise<void> {
     app.fetch = null;
     fetchFailed(failure.accountId, failure.error);
   });
+  void handleWindowClose(closeMainWindow);
+  void onDesktopRequest(handleDesktopRequest);
   try {
     const state = await getAppState();
     app.state = state;
     setLanguage(state.language);
+    applyTheme(state.desktop.theme);
     app.view = state.accounts.length === 0 ? "settings" : "mail";
     void refreshFolders();
   } catch (error) {
@@ -264,7 +279,82 @@ export async function start(): Promise<void> {
     showError("context.startup", error as IpcError);
   }
   app.started = true;
+  try {
+    const launched = await takeLaunchRequest();
+    if (launched !== null) handleDesktopRequest(launched);
+  } catch {
+    // Nothing was asked at launch, or the shell is not there (plain `vite dev`).
+  }
   if (accounts().length > 0) await getMail();
+}
+
+/** Does what the tray, a clicked notification or a second launch asked for. */
+export function handleDesktopRequest(request: DesktopRequest): void {
+  switch (request.type) {
+    case "getMail":
+      void getMail();
+      break;
+    case "compose":
+      composeFromMailto(request.mailto);
+      break;
+    case "openMessage":
+      openMailbox("inbox", null);
+      app.openMessageId = request.id;
+      break;
+    case "openInbox":
+      openMailbox("inbox", null);
+      break;
+  }
+}
+
+/** A new message, filled in from a mailto: URL (RFC 6068) when there is one. */
+export function composeFromMailto(mailto: string | null): void {
+  const accountId = app.state?.accounts[0]?.id;
+  if (accountId === undefined) {
+    app.view = "settings";
+    return;
+  }
+  const fields = mailto === null ? null : parseMailto(mailto);
+  clearDraft();
+  composeWith(accountId, {
+    to: fields?.to ?? "",
+    cc: fields?.cc ?? "",
+    bcc: fields?.bcc ?? "",
+    subject: fields?.subject ?? "",
+    body: fields?.body ?? "",
+    fromAddress: "",
+    inReplyTo: null,
+    references: [],
+    attachments: [],
+    draftId: null,
+  });
+}
+
+/** Tells the shell whether an inbox is on screen, so its new mail is not announced again. */
+export function reportViewing(): void {
+  const showingInbox = app.view === "mail" && app.mailbox.folder === "inbox";
+  void setViewing(showingInbox, app.mailbox.accountId).catch(() => {
+    // Only a hint for notifications; outside the shell there is nothing to tell.
+  });
+}
+
+/** Light or dark colours: chosen, or the desktop's (the page follows prefers-color-scheme). */
+export function applyTheme(theme: Theme): void {
+  const root = document.documentElement;
+  if (theme === "system") delete root.dataset.theme;
+  else root.dataset.theme = theme;
+}
+
+export async function changeDesktopSettings(change: Partial<DesktopSettings>): Promise<void> {
+  if (app.state === null) return;
+  const settings = { ...app.state.desktop, ...change };
+  app.state.desktop = settings;
+  applyTheme(settings.theme);
+  try {
+    await setDesktopSettings(settings);
+  } catch (error) {
+    showError("context.desktopSettings", error as IpcError);
+  }
 }
 
 export async function refreshOutboxCount(): Promise<void> {

@@ -21,6 +21,12 @@ describe("mailto links", () => {
     expect(fields?.bcc).toBe("");
   });
 
+  it("keeps '=' and '?' that belong to a value", () => {
+    const fields = parseMailto("MAILTO:a@example.org?subject=1+1=2?&body=x=y");
+    expect(fields?.subject).toBe("1+1=2?");
+    expect(fields?.body).toBe("x=y");
+  });
+
   it("is only for mailto", () => {
     expect(parseMailto("https://example.org")).toBe(null);
   });

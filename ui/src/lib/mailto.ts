@@ -22,14 +22,21 @@ function oneLine(text: string): string {
   return out.replace(/ {2,}/g, " ").trim();
 }
 
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return at === -1 ? [text, ""] : [text.slice(0, at), text.slice(at + separator.length)];
+}
+
 export function parseMailto(url: string): MailtoFields | null {
   if (!/^mailto:/i.test(url)) return null;
   const rest = url.slice("mailto:".length);
-  const [addresses, query = ""] = rest.split("?", 2);
+  // Split at the first "?" and each pair at its first "=": the rest belongs to the value
+  // (`split` with a limit would drop it).
+  const [addresses, query] = splitOnce(rest, "?");
   const fields: MailtoFields = { to: oneLine(decode(addresses)), cc: "", bcc: "", subject: "", body: "" };
   for (const pair of query.split("&")) {
     if (pair === "") continue;
-    const [rawName, rawValue = ""] = pair.split("=", 2);
+    const [rawName, rawValue] = splitOnce(pair, "=");
     const name = decode(rawName).toLowerCase();
     const value = decode(rawValue);
     if (name === "to") fields.to = [fields.to, oneLine(value)].filter((v) => v !== "").join(", ");

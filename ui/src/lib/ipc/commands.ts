@@ -28,6 +28,8 @@ import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UserFolder } from "./bindings/UserFolder";
 import type { ViewSettings } from "./bindings/ViewSettings";
 import type { SearchHit } from "./bindings/SearchHit";
+import type { DesktopSettings } from "./bindings/DesktopSettings";
+import type { DesktopRequest } from "./bindings/DesktopRequest";
 
 function insideTauri(): boolean {
   return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
@@ -272,4 +274,23 @@ export function openAttachment(messageId: number, index: number): Promise<null> 
  * before: after: in:); an older search still running is stopped (it rejects as superseded). */
 export function searchMessages(query: string, limit: number): Promise<SearchHit[]> {
   return call("search_messages", () => ({ query, limit }));
+}
+
+export function setDesktopSettings(settings: DesktopSettings): Promise<null> {
+  return call("set_desktop_settings", () => ({ settings }));
+}
+
+/** What the window shows, so new mail already on screen is not announced again. */
+export function setViewing(showingInbox: boolean, accountId: number | null): Promise<null> {
+  return call("set_viewing", () => ({ showingInbox, accountId }));
+}
+
+/** The window was closed and has saved what it needed to: the tray, or quitting. */
+export function closeMainWindow(): Promise<null> {
+  return call("close_main_window");
+}
+
+/** What Dakiya was started to do (a mailto: link), once. */
+export function takeLaunchRequest(): Promise<DesktopRequest | null> {
+  return call("take_launch_request");
 }

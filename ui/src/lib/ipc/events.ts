@@ -4,6 +4,7 @@ import { listen } from "@tauri-apps/api/event";
 import type { FetchFailure } from "./bindings/FetchFailure";
 import type { FetchProgress } from "./bindings/FetchProgress";
 import type { FetchReport } from "./bindings/FetchReport";
+import type { DesktopRequest } from "./bindings/DesktopRequest";
 
 export type Unlisten = () => void;
 
@@ -14,6 +15,7 @@ export const FETCH_FINISHED = "fetch-finished";
 export const OUTBOX_CHANGED = "outbox-changed";
 export const DRAFTS_CHANGED = "drafts-changed";
 export const LINK_REQUESTED = "link-requested";
+export const DESKTOP_REQUEST = "desktop-request";
 
 /** Called after any fetch that stored new mail. */
 export async function onMailArrived(handler: (report: FetchReport) => void): Promise<Unlisten> {
@@ -86,13 +88,42 @@ export async function onFileDrop(handler: (drop: FileDrop) => void): Promise<Unl
   }
 }
 
+const closingHooks = new Set<() => Promise<void>>();
+
 /** The window is about to close: `handler` finishes (e.g. saves a draft) before it does. */
-export async function onWindowClosing(handler: () => Promise<void>): Promise<Unlisten> {
+export function onWindowClosing(handler: () => Promise<void>): Promise<Unlisten> {
+  closingHooks.add(handler);
+  return Promise.resolve(() => closingHooks.delete(handler));
+}
+
+/**
+ * Takes over the window's close button for good: every `onWindowClosing` hook finishes, then the
+ * shell hides the window in the tray (when the user chose that) or quits.
+ */
+export async function handleWindowClose(close: () => Promise<unknown>): Promise<Unlisten> {
   try {
     const { getCurrentWindow } = await import("@tauri-apps/api/window");
-    return await getCurrentWindow().onCloseRequested(async () => {
-      await handler();
+    return await getCurrentWindow().onCloseRequested(async (event) => {
+      event.preventDefault();
+      for (const hook of [...closingHooks]) {
+        try {
+          await hook();
+        } catch {
+          // A hook that fails (a draft that could not be saved says so itself) must not keep
+          // the window from closing.
+        }
+      }
+      await close();
     });
+  } catch {
+    return () => {};
+  }
+}
+
+/** The tray, a notification or a second launch asks for something. */
+export async function onDesktopRequest(handler: (request: DesktopRequest) => void): Promise<Unlisten> {
+  try {
+    return await listen<DesktopRequest>(DESKTOP_REQUEST, (event) => handler(event.payload));
   } catch {
     return () => {};
   }

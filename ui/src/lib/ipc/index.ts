@@ -40,3 +40,6 @@ export type { UserFolder } from "./bindings/UserFolder";
 export type { ViewSettings } from "./bindings/ViewSettings";
 export type { AttachmentInfo } from "./bindings/AttachmentInfo";
 export type { SearchHit } from "./bindings/SearchHit";
+export type { DesktopRequest } from "./bindings/DesktopRequest";
+export type { DesktopSettings } from "./bindings/DesktopSettings";
+export type { Theme } from "./bindings/Theme";
