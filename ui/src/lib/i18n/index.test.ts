@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { format, getLanguage, setLanguage, t, tn } from ".";
+import { format, formatNumber, getLanguage, setLanguage, t, tn } from ".";
 
 afterEach(() => setLanguage("en"));
 
@@ -25,5 +25,13 @@ describe("t", () => {
     setLanguage("hi");
     expect(tn("fetch.newMessages", 1)).toBe("1 नया संदेश");
     expect(tn("fetch.newMessages", 7)).toBe("7 नए संदेश");
+  });
+
+  it("writes counts the way each language groups digits", () => {
+    expect(t("fetch.progress", { current: 1234, total: 100000 })).toBe("1,234 of 100,000");
+    expect(formatNumber(100000)).toBe("100,000");
+    setLanguage("hi");
+    expect(t("fetch.progress", { current: 1234, total: 100000 })).toBe("1,00,000 में से 1,234");
+    expect(formatNumber(123456)).toBe("1,23,456");
   });
 });

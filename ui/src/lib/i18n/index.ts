@@ -41,10 +41,20 @@ export function format(template: string, params: Params = {}): string {
   );
 }
 
+/** A count as the language writes it: 1,234 in English, 1,23,456 in Hindi (hi-IN). */
+export function formatNumber(value: number, language: Language = currentLanguage()): string {
+  return new Intl.NumberFormat(locale(language)).format(value);
+}
+
 export function t(key: MessageKey, params?: Params): string {
   const language = currentLanguage();
   const template = catalogs[language][key] ?? catalogs.en[key] ?? key;
-  return format(template, params);
+  if (params === undefined) return format(template);
+  const shown: Params = {};
+  for (const [name, value] of Object.entries(params)) {
+    shown[name] = typeof value === "number" ? formatNumber(value, language) : value;
+  }
+  return format(template, shown);
 }
 
 /** Plural form: tn("fetch.newMessages", 3) → "3 new messages". `count` is passed as {count}. */
