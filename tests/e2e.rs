@@ -321,6 +321,9 @@ fn notify_calls(log: &str) -> Vec<(Vec<String>, String)> {
 mod e2e {
     use super::*;
 
+    /// `e2e::a11y::every_screen_is_accessible_in_both_languages`, in tests/e2e/a11y.rs.
+    mod a11y;
+
     #[test]
     fn send_fetch_read_in_the_real_window() {
         let setup = setup();

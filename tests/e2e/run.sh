@@ -2,7 +2,7 @@
 # The end-to-end test's desktop: run inside a private session bus, as `make test` does:
 #
 #   DAKIYA_APP=/abs/target/debug/dakiya DAKIYA_ARTIFACTS=/abs/test-artifacts \
-#     dbus-run-session -- bash tests/e2e/run.sh
+#     dbus-run-session -- bash tests/e2e/run.sh [TEST NAME FILTER]
 #
 # It makes a throw-away HOME with an unlocked gnome-keyring (no real keyring is touched), starts
 # Xvfb on a free display, dunst (the notification server) and dbus-monitor logging every
@@ -99,7 +99,7 @@ set +e
 # `--workspace` with a target filter, as every cargo call in the Makefile: the same package
 # selection means the same resolved features, so nothing is rebuilt between steps.
 cargo test --features dakiya/custom-protocol --workspace --test e2e -- \
-    --test-threads=1 --nocapture
+    --test-threads=1 --nocapture "$@"
 status=$?
 set -e
 exit "$status"

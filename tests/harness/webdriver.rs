@@ -260,6 +260,23 @@ impl Session {
         )
     }
 
+    /// Runs `script` asynchronously (W3C "execute async script"): the script calls its last
+    /// argument with the result, e.g. when a promise settles. Used to await `axe.run`.
+    pub fn execute_async(&self, script: &str, args: &[Value]) -> Result<Value> {
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(&json!({"script": script, "args": args})),
+        )
+    }
+
+    /// Sets the script timeout (W3C "set timeouts"): how long an async script may take.
+    pub fn set_script_timeout(&self, timeout: Duration) -> Result<()> {
+        let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.call("POST", "/timeouts", Some(&json!({ "script": millis })))
+            .map(drop)
+    }
+
     /// Presses keys on whatever has the focus, as a keyboard does (W3C Actions), so keyboard
     /// shortcuts are tested the way a user triggers them.
     pub fn press_keys(&self, keys: &str) -> Result<()> {
@@ -270,6 +287,11 @@ impl Session {
         }
         let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
         self.call("POST", "/actions", Some(&body)).map(drop)
+    }
+
+    /// Performs W3C actions given as the body of "perform actions" (key chords like Shift+Tab).
+    pub fn perform_actions(&self, body: &Value) -> Result<()> {
+        self.call("POST", "/actions", Some(body)).map(drop)
     }
 
     /// Puts the session inside an iframe (W3C "switch to frame"), to act on a mail's HTML.
