@@ -402,6 +402,13 @@ fn dialog_keeps_focus(story: &Story<'_>, testid: &str, returns_to: &[&str]) {
         assert!(inside, "Shift+Tab left the {testid} dialog for {name:?}");
     }
     assert!(inside);
+    // The page's shortcuts sleep while a dialog is open ("c" would open the composer behind it).
+    story.must("press c", story.session.press_keys("c"));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        story.present(testid) && !story.present("compose-to"),
+        "a shortcut acted behind the {testid} dialog"
+    );
     story.must("press Escape", story.session.press_keys(ESCAPE));
     story.wait(&format!("Escape to close {testid}"), FIND, || {
         (!story.present(testid)).then_some(())
@@ -655,6 +662,27 @@ fn every_screen_is_accessible_in_both_languages() {
     set_theme(&story, "light");
     story.click("nav-inbox");
     story.wait("the inbox", FIND, || story.row_with(PLAIN_SUBJECT));
+    // From the top of the page, the first Tab stop skips the sidebar: Enter, then Tab, lands
+    // in the view (the search field).
+    story.must(
+        "take the focus off everything",
+        story.session.execute(
+            "document.activeElement?.blur(); window.scrollTo(0, 0);",
+            &[],
+        ),
+    );
+    story.must("press Tab", story.session.press_keys(TAB));
+    let (first, ring, _) = focused(&story);
+    assert_eq!(first, "skip-to-content", "the first Tab stop");
+    assert!(ring, "the skip link shows no focus ring");
+    // A screenshot right after a key press can show the frame painted before it.
+    std::thread::sleep(Duration::from_millis(300));
+    story.screenshot("a11y-skip-link.png");
+    story.must("press Enter", story.session.press_keys(ENTER));
+    story.must("press Tab", story.session.press_keys(TAB));
+    let (next, _, _) = focused(&story);
+    assert_eq!(next, "search-input", "Skip to content, then Tab");
+    story.step("the first Tab stop skips the sidebar to the view");
     tab_through(
         &story,
         "get-mail",
