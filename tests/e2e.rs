@@ -1643,6 +1643,28 @@ mod e2e {
         story.screenshot("21-settings-dark.png");
         story.select("theme-select", "system");
         story.step("dark colours chosen and dropped again");
+
+        // Start at login: an XDG autostart entry that runs this very program in the tray.
+        let config_home = std::env::var_os("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .expect("run.sh gives the app a throw-away XDG_CONFIG_HOME");
+        let entry = config_home.join("autostart/in.dakiya.mail.desktop");
+        story.click("start-at-login");
+        let text = story.wait("the autostart entry", FIND, || {
+            fs::read_to_string(&entry).ok()
+        });
+        assert!(
+            text.contains(&format!(
+                "Exec=\"{}\" --background",
+                story.setup.app.display()
+            )),
+            "{text}"
+        );
+        story.click("start-at-login");
+        story.wait("the autostart entry to go", FIND, || {
+            (!entry.exists()).then_some(())
+        });
+        story.step("start at login writes and removes its autostart entry");
     }
 }
 
