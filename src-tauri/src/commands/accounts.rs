@@ -3,7 +3,7 @@
 use dakiya_engine::{
     Account, AccountSettings, ConnectionReport, Language, Passwords, TrustedCertificate,
 };
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use crate::ipc_error::{ipc, IpcError};
 use crate::state::{AppState, Shell};
@@ -31,9 +31,17 @@ pub async fn set_undo_send_seconds(shell: State<'_, Shell>, seconds: u32) -> Res
         .map_err(ipc)
 }
 
+/// The tray's menu follows the window's language.
 #[tauri::command]
-pub async fn set_language(shell: State<'_, Shell>, language: Language) -> Result<(), IpcError> {
-    shell.engine()?.set_language(language).await.map_err(ipc)
+pub async fn set_language<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    language: Language,
+) -> Result<(), IpcError> {
+    let engine = shell.engine()?;
+    engine.set_language(language).await.map_err(ipc)?;
+    crate::desktop::refresh_tray(&app, &engine).await;
+    Ok(())
 }
 
 #[tauri::command]
