@@ -103,7 +103,9 @@ pub struct Discovery {
 /// `pop.example.test:995` to a local Dovecot; `None` from it means "no such host". Production
 /// leaves it unset and uses the system's resolver. TLS is still verified for the host name.
 #[derive(Clone)]
-pub struct Resolver(Arc<dyn Fn(&str, u16) -> Option<SocketAddr> + Send + Sync>);
+pub struct Resolver(Arc<ResolveFn>);
+
+type ResolveFn = dyn Fn(&str, u16) -> Option<SocketAddr> + Send + Sync;
 
 impl Resolver {
     pub fn new(map: impl Fn(&str, u16) -> Option<SocketAddr> + Send + Sync + 'static) -> Self {
