@@ -360,6 +360,9 @@ mod e2e {
         let pop3 = story.text("setup-pop3");
         assert!(pop3.contains("pop.gmail.com:995"), "found: {pop3}");
         assert!(story.present("setup-notes"), "Gmail's notes are shown");
+        // The window's first paint can lag the DOM this early in the story; a shot taken at
+        // once came out blank.
+        std::thread::sleep(Duration::from_millis(1500));
         story.screenshot("00-setup-found.png");
         story.click("setup-edit");
         let host = story.el("pop3-host");
