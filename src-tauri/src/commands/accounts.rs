@@ -1,7 +1,8 @@
-//! Account settings, language, and the "Test connection" check.
+//! Account settings, language, finding a new account's servers, and the "Test connection"
+//! check.
 
 use dakiya_engine::{
-    Account, AccountSettings, ConnectionReport, Language, Passwords, TrustedCertificate,
+    Account, AccountSettings, ConnectionReport, Discovery, Language, Passwords, TrustedCertificate,
 };
 use tauri::{AppHandle, Runtime, State};
 
@@ -75,4 +76,13 @@ pub async fn test_connection(
 #[tauri::command]
 pub fn parse_certificate(pem: String) -> Result<TrustedCertificate, IpcError> {
     TrustedCertificate::from_pem(&pem).map_err(ipc)
+}
+
+/// Finds POP3 and SMTP settings for a new account's address, for the user to confirm.
+#[tauri::command]
+pub async fn discover_account(
+    shell: State<'_, Shell>,
+    email: String,
+) -> Result<Discovery, IpcError> {
+    shell.engine()?.discover_account(&email).await.map_err(ipc)
 }
