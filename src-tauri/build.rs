@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "set_language",
     "save_account",
     "test_connection",
+    "discover_account",
     "parse_certificate",
     "send_message",
     "fetch_mail",

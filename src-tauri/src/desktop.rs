@@ -250,21 +250,32 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     }
 }
 
-/// The app's icon with a red dot in its top right corner: there is unread mail. (Panels show
-/// an indicator's label, the count, only on some desktops; the dot shows everywhere.)
+const DOT_RED: [u8; 4] = [0xd9, 0x30, 0x25, 0xff];
+const DOT_RING: [u8; 4] = [0xff, 0xff, 0xff, 0xff];
+
+/// The app's icon with a red dot, ringed in white, in its bottom right corner: there is unread
+/// mail. (Panels show an indicator's label, the count, only on some desktops; the dot shows
+/// everywhere. The top right already holds the logo's own yellow dot.)
 fn icon_with_dot(icon: &Image<'_>) -> Image<'static> {
     let (width, height) = (icon.width(), icon.height());
     let mut rgba = icon.rgba().to_vec();
-    let radius = f64::from(width.min(height)) * 0.22;
-    let (cx, cy) = (f64::from(width) - radius - 0.5, radius + 0.5);
+    let outer = f64::from(width.min(height)) * 0.25;
+    let inner = outer * 0.78;
+    let (cx, cy) = (f64::from(width) - outer, f64::from(height) - outer);
     for y in 0..height {
         for x in 0..width {
             let (dx, dy) = (f64::from(x) + 0.5 - cx, f64::from(y) + 0.5 - cy);
-            if dx * dx + dy * dy <= radius * radius {
-                let at = usize::try_from(y * width + x).unwrap_or(usize::MAX) * 4;
-                if let Some(pixel) = rgba.get_mut(at..at + 4) {
-                    pixel.copy_from_slice(&[0xd9, 0x30, 0x25, 0xff]);
-                }
+            let distance = (dx * dx + dy * dy).sqrt();
+            let colour = if distance <= inner {
+                DOT_RED
+            } else if distance <= outer {
+                DOT_RING
+            } else {
+                continue;
+            };
+            let at = usize::try_from(y * width + x).unwrap_or(usize::MAX) * 4;
+            if let Some(pixel) = rgba.get_mut(at..at + 4) {
+                pixel.copy_from_slice(&colour);
             }
         }
     }
@@ -501,7 +512,9 @@ mod tests {
             let at = ((y * 32 + x) * 4) as usize;
             dotted.rgba()[at..at + 4].to_vec()
         };
-        assert_eq!(pixel(27, 4), vec![0xd9, 0x30, 0x25, 0xff]);
+        assert_eq!(pixel(24, 24), DOT_RED.to_vec());
+        assert_eq!(pixel(31, 24), DOT_RING.to_vec());
+        assert_eq!(pixel(27, 4), vec![0, 0, 0, 0]);
         assert_eq!(pixel(2, 28), vec![0, 0, 0, 0]);
     }
 }

@@ -42,6 +42,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::set_language,
         commands::save_account,
         commands::test_connection,
+        commands::discover_account,
         commands::parse_certificate,
         commands::send_message,
         commands::fetch_mail,

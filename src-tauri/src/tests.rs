@@ -106,6 +106,35 @@ fn invalid_settings_reject_with_a_config_error() {
 }
 
 #[test]
+fn discover_account_answers_from_the_provider_database() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_app, window) = app(dir.path());
+    let found = invoke(
+        &window,
+        "discover_account",
+        json!({ "email": "asha@gmail.com" }),
+    )
+    .expect("found");
+    assert_eq!(found["source"], "database");
+    assert_eq!(found["pop3"]["server"]["host"], "pop.gmail.com");
+    assert_eq!(found["pop3"]["server"]["security"], "tls");
+    assert_eq!(found["smtp"]["usernameForm"], "emailAddress");
+    assert!(found["notes"][0]["texts"][0]["text"].is_string());
+
+    let error = invoke(
+        &window,
+        "discover_account",
+        json!({ "email": "asha@icloud.com" }),
+    )
+    .expect_err("IMAP only");
+    assert_eq!(error["kind"], "notFound");
+    assert_eq!(error["reason"], "imapOnly");
+    let error = invoke(&window, "discover_account", json!({ "email": "asha" }))
+        .expect_err("not an address");
+    assert_eq!(error["kind"], "config");
+}
+
+#[test]
 fn missing_things_reject_with_not_found() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (_app, window) = app(dir.path());
@@ -260,6 +289,7 @@ fn export_bindings() {
         dakiya_engine::store::UserFolder::export_all(&config),
         dakiya_engine::SearchHit::export_all(&config),
         crate::desktop::DesktopRequest::export_all(&config),
+        dakiya_engine::Discovery::export_all(&config),
     ];
     for result in results {
         result.expect("bindings are written");

@@ -740,7 +740,9 @@ struct Certificates {
     key_pem: String,
 }
 
-/// A CA made for this run, and a server certificate it signs for `localhost` and `127.0.0.1`.
+/// A CA made for this run, and a server certificate it signs for `localhost` and `127.0.0.1`,
+/// and for `dakiya.test` and its subdomains: account discovery's tests send guessed names
+/// (`pop.dakiya.test`, `smtp.dakiya.test`, …) here, and TLS must verify them for real.
 fn make_certificates() -> Result<Certificates> {
     use rcgen::{
         BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
@@ -762,8 +764,13 @@ fn make_certificates() -> Result<Certificates> {
         CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(err)?).map_err(err)?;
 
     let key = KeyPair::generate().map_err(err)?;
-    let mut params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-        .map_err(err)?;
+    let mut params = CertificateParams::new(vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "dakiya.test".to_owned(),
+        "*.dakiya.test".to_owned(),
+    ])
+    .map_err(err)?;
     params
         .distinguished_name
         .push(DnType::CommonName, "localhost");

@@ -327,6 +327,12 @@ impl Engine {
         }
     }
 
+    /// Finds POP3 and SMTP settings for a new account's address (provider database, the
+    /// provider's autoconfig, then guessing), for the user to confirm or edit.
+    pub async fn discover_account(&self, email: &str) -> Result<crate::Discovery> {
+        crate::account::discover::discover(email, &crate::DiscoveryOptions::default()).await
+    }
+
     /// Logs in to both servers with these (possibly unsaved) settings, and reports each.
     pub async fn test_connection(
         &self,

@@ -86,6 +86,20 @@ pub enum ErrorReason {
     /// A newer search (the user typed on) replaced this one before it finished: nothing to
     /// show or report, the newer one's results follow.
     Superseded,
+    /// Account discovery: the provider's configuration lists only IMAP servers, and Dakiya
+    /// speaks POP3. The user can still enter a POP3 server by hand if the provider has one.
+    ImapOnly,
+    /// Account discovery: neither the provider database, the provider's own configuration nor
+    /// guessing found a POP3 and an SMTP server that answer with a trusted certificate.
+    ServersNotFound,
+    /// Account discovery: the provider's configuration file is not valid (malformed XML, a
+    /// DOCTYPE, an unknown entity, a missing required field).
+    AutoconfigInvalid,
+    /// Account discovery: the provider's configuration file is larger than any real one.
+    AutoconfigTooLarge,
+    /// Account discovery: the provider's configuration redirected to an unencrypted http://
+    /// address, which anyone on the network could have forged, so it was not followed.
+    InsecureRedirect,
 }
 
 /// One recipient an SMTP server would not accept, and why in its own words.

@@ -15,6 +15,10 @@ pub mod store;
 pub mod sync;
 pub mod tls;
 
+pub use account::discover::{
+    DiscoveredServer, Discovery, DiscoveryOptions, DiscoverySource, NoteText, ProviderNote,
+    UsernameForm,
+};
 pub use account::{Account, AccountSettings, Passwords, Pop3Mode, Security, ServerSettings};
 pub use engine::{
     default_data_dir, CheckOutcome, ComposeStart, ConnectionReport, DesktopSettings, Engine,

@@ -75,8 +75,16 @@ fn system_roots() -> &'static RootCertStore {
 
 /// A rustls client configuration trusting the system roots plus the account's extra certificate.
 pub fn client_config(extra: Option<&TrustedCertificate>) -> Result<Arc<ClientConfig>> {
+    client_config_trusting(extra)
+}
+
+/// A rustls client configuration trusting the system roots plus every certificate in `extra`
+/// (account discovery in tests trusts both the mail servers' and the web server's test CAs).
+pub fn client_config_trusting<'a>(
+    extra: impl IntoIterator<Item = &'a TrustedCertificate>,
+) -> Result<Arc<ClientConfig>> {
     let mut roots = system_roots().clone();
-    if let Some(extra) = extra {
+    for extra in extra {
         roots.add(extra.der()?).map_err(|error| {
             Error::new(
                 ErrorKind::Parse,

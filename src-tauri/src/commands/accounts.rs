@@ -1,9 +1,10 @@
-//! Account settings, language, and the "Test connection" check.
+//! Account settings, language, finding a new account's servers, and the "Test connection"
+//! check.
 
 use dakiya_engine::{
-    Account, AccountSettings, ConnectionReport, Language, Passwords, TrustedCertificate,
+    Account, AccountSettings, ConnectionReport, Discovery, Language, Passwords, TrustedCertificate,
 };
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use crate::ipc_error::{ipc, IpcError};
 use crate::state::{AppState, Shell};
@@ -31,9 +32,17 @@ pub async fn set_undo_send_seconds(shell: State<'_, Shell>, seconds: u32) -> Res
         .map_err(ipc)
 }
 
+/// The tray's menu follows the window's language.
 #[tauri::command]
-pub async fn set_language(shell: State<'_, Shell>, language: Language) -> Result<(), IpcError> {
-    shell.engine()?.set_language(language).await.map_err(ipc)
+pub async fn set_language<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    language: Language,
+) -> Result<(), IpcError> {
+    let engine = shell.engine()?;
+    engine.set_language(language).await.map_err(ipc)?;
+    crate::desktop::refresh_tray(&app, &engine).await;
+    Ok(())
 }
 
 #[tauri::command]
@@ -67,4 +76,13 @@ pub async fn test_connection(
 #[tauri::command]
 pub fn parse_certificate(pem: String) -> Result<TrustedCertificate, IpcError> {
     TrustedCertificate::from_pem(&pem).map_err(ipc)
+}
+
+/// Finds POP3 and SMTP settings for a new account's address, for the user to confirm.
+#[tauri::command]
+pub async fn discover_account(
+    shell: State<'_, Shell>,
+    email: String,
+) -> Result<Discovery, IpcError> {
+    shell.engine()?.discover_account(&email).await.map_err(ipc)
 }

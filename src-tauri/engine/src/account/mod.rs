@@ -1,6 +1,7 @@
 //! Accounts: who the user is and how to reach their POP3 and SMTP servers.
 //! Passwords are not part of an [`Account`]; they live in the [`secrets`] store.
 
+pub mod discover;
 pub mod secrets;
 
 use serde::{Deserialize, Serialize};

@@ -30,6 +30,7 @@ import type { ViewSettings } from "./bindings/ViewSettings";
 import type { SearchHit } from "./bindings/SearchHit";
 import type { DesktopSettings } from "./bindings/DesktopSettings";
 import type { DesktopRequest } from "./bindings/DesktopRequest";
+import type { Discovery } from "./bindings/Discovery";
 
 function insideTauri(): boolean {
   return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
@@ -69,6 +70,11 @@ export function testConnection(
   passwords: Passwords,
 ): Promise<ConnectionReport> {
   return call("test_connection", () => ({ accountId, settings, passwords }));
+}
+
+/** Finds a new account's POP3 and SMTP servers from its address, for the user to confirm. */
+export function discoverAccount(email: string): Promise<Discovery> {
+  return call("discover_account", () => ({ email }));
 }
 
 export function parseCertificate(pem: string): Promise<TrustedCertificate> {

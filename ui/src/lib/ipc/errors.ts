@@ -42,6 +42,11 @@ const reasonKeys: Record<ReasonName, MessageKey> = {
   attachmentMissing: "error.reason.attachmentMissing",
   recipientsRefused: "error.reason.recipientsRefused",
   superseded: "error.reason.superseded",
+  imapOnly: "error.reason.imapOnly",
+  serversNotFound: "error.reason.serversNotFound",
+  autoconfigInvalid: "error.reason.autoconfigInvalid",
+  autoconfigTooLarge: "error.reason.autoconfigTooLarge",
+  insecureRedirect: "error.reason.insecureRedirect",
 };
 
 function isKind(value: unknown): value is ErrorKind {

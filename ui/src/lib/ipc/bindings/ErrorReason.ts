@@ -4,4 +4,4 @@ import type { RefusedRecipient } from "./RefusedRecipient";
 /**
  * Finer detail for the few failures the user must be told apart. The UI has a sentence for each.
  */
-export type ErrorReason = "unknownHost" | "connectionRefused" | "certificateNotTrusted" | "startTlsNotOffered" | "connectionClosed" | "databaseTooNew" | "keyringUnavailable" | "passwordMissing" | "mailboxInUse" | "loginTooSoon" | "serverTemporaryFailure" | "serverPermanentFailure" | "diskFull" | "noUniqueIds" | "goneFromServer" | "messageRefused" | "attachmentMissing" | { "recipientsRefused": { refused: Array<RefusedRecipient>, } } | "superseded";
+export type ErrorReason = "unknownHost" | "connectionRefused" | "certificateNotTrusted" | "startTlsNotOffered" | "connectionClosed" | "databaseTooNew" | "keyringUnavailable" | "passwordMissing" | "mailboxInUse" | "loginTooSoon" | "serverTemporaryFailure" | "serverPermanentFailure" | "diskFull" | "noUniqueIds" | "goneFromServer" | "messageRefused" | "attachmentMissing" | { "recipientsRefused": { refused: Array<RefusedRecipient>, } } | "superseded" | "imapOnly" | "serversNotFound" | "autoconfigInvalid" | "autoconfigTooLarge" | "insecureRedirect";
