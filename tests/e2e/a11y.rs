@@ -598,32 +598,29 @@ fn every_screen_is_accessible_in_both_languages() {
     let started = Instant::now();
     let driver = TauriDriver::start(&setup.artifacts.join("tauri-driver-a11y.log"));
 
-    // First start: no account, the settings screen alone.
+    // First start: no account. The one-step setup, what it finds for a provider in the shipped
+    // database (no network needed), the full form behind "Edit", and the empty mail views.
     {
         let mut session = driver
             .new_session(&setup.app, &["--data-dir", &fresh_arg])
             .unwrap_or_else(|e| panic!("the app did not start: {e}\n{}", driver.log_text()));
         let story = story_on(&session, &driver, &setup, &mailbox, &fresh_arg, started);
-        story.el("settings-display-name");
+        story.el("setup-name");
         tab_through(
             &story,
-            "settings-display-name",
-            40,
-            &[
-                "settings-email",
-                "pop3-host",
-                "pop3-password",
-                "smtp-host",
-                "smtp-password",
-                "trusted-cert-pem",
-            ],
+            "setup-name",
+            4,
+            &["setup-email", "setup-password", "setup-continue"],
         );
-        for (language, theme) in [
+        for (index, (language, theme)) in [
             ("en", "light"),
             ("hi", "light"),
             ("hi", "dark"),
             ("en", "dark"),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let label = format!("[{language} {theme}]");
             story.click("nav-settings");
             story.select("language-select", language);
@@ -635,7 +632,32 @@ fn every_screen_is_accessible_in_both_languages() {
                     .ok()?;
                 (lang == json!(language)).then_some(())
             });
-            audit.check(&story, &format!("{label} first-start settings"));
+            story.el("setup-name");
+            audit.check(&story, &format!("{label} first-start setup"));
+            story.type_into("setup-name", "आशा राव");
+            story.type_into("setup-email", "asha.a11y@gmail.com");
+            story.type_into("setup-password", A11Y_PASSWORD);
+            story.click("setup-continue");
+            story.el("setup-found");
+            audit.check(&story, &format!("{label} setup: servers found"));
+            story.click("setup-edit");
+            story.el("pop3-host");
+            audit.check(&story, &format!("{label} first-start manual settings"));
+            if index == 0 {
+                tab_through(
+                    &story,
+                    "settings-display-name",
+                    40,
+                    &[
+                        "settings-email",
+                        "pop3-host",
+                        "pop3-password",
+                        "smtp-host",
+                        "smtp-password",
+                        "trusted-cert-pem",
+                    ],
+                );
+            }
             for (nav, empty, screen) in [
                 ("nav-inbox", "inbox-empty", "empty inbox"),
                 ("nav-drafts", "drafts-empty", "no drafts"),
