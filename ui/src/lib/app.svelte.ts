@@ -72,6 +72,8 @@ export const app = $state({
   banner: null as Banner | null,
   /** Bumped whenever the inbox must reload (new mail arrived). */
   inboxGeneration: 0,
+  /** Bumped when a copy or move has landed, so a list opened meanwhile shows it. */
+  foldersGeneration: 0,
   /** Messages waiting in the outbox (the Outbox view keeps the list itself). */
   outboxCount: 0,
   /** Bumped whenever the outbox changed. */
