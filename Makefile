@@ -21,9 +21,12 @@ DEB = $(TARGET_DIR)/release/bundle/deb/dakiya_$(VERSION)_$(ARCH).deb
 BUILD_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libdbus-1-dev
 # Run: a font with Devanagari, and the tray's indicator library (loaded at run time, not linked).
 RUN_PACKAGES := fonts-noto-core libayatana-appindicator3-1
-TEST_PACKAGES := xvfb xauth webkit2gtk-driver imagemagick dunst dbus dbus-x11 gnome-keyring libsecret-tools
+# Test; the last four for the install test: desktop-file-validate, xdg-mime, dpkg-shlibdeps,
+# xwininfo/xprop.
+TEST_PACKAGES := xvfb xauth webkit2gtk-driver imagemagick dunst dbus dbus-x11 gnome-keyring libsecret-tools \
+	desktop-file-utils xdg-utils dpkg-dev x11-utils
 
-.PHONY: run test deps test-deps ui build lint bindings tests e2e-tests bench deb
+.PHONY: run test deps test-deps ui build lint bindings tests e2e-tests bench deb package-test
 
 run: deps ui
 	cargo build $(CARGO_FEATURES) --bin dakiya
@@ -51,7 +54,7 @@ ui/dist/index.html: $(UI_SOURCES)
 ## test: the gates (DESIGN.md §3.10), then unit, integration and end-to-end tests.
 # Every cargo call selects --workspace (narrowed by target filters) so all resolve the same
 # features and the 5-minute Tauri build happens once.
-test: test-deps ui lint build bindings tests e2e-tests
+test: test-deps ui lint build bindings tests e2e-tests package-test
 	@echo "make test: all checks and tests passed"
 
 lint:
@@ -90,6 +93,10 @@ deb: deps ui
 	$(TAURI) bundle --bundles deb
 	mv -f $(dir $(DEB))Dakiya_$(VERSION)_$(ARCH).deb $(DEB)
 	@echo "make deb: $(DEB)"
+
+## package-test: install that package here, start the installed app, remove it (tests/package/).
+package-test: test-deps deb
+	DAKIYA_ARTIFACTS=$(ARTIFACTS) dbus-run-session -- bash tests/package/install-test.sh $(DEB)
 
 ## bench: speed, measured (not asserted) against the same local servers the tests use.
 bench: test-deps ui build
