@@ -42,14 +42,9 @@ test-deps: deps
 	@bash tests/servers/install-deps.sh
 	@command -v tauri-driver >/dev/null || { echo "Installing tauri-driver (the WebDriver bridge for end-to-end tests)"; cargo install tauri-driver --version '^2' --locked; }
 
-## ui: ui/dist, rebuilt only when something under ui/ is newer. Vite rewrites every file it
-## emits, and the shell embeds ui/dist, so each needless UI build made cargo recompile the shell
-## (2.5 min in a release build).
-UI_SOURCES := $(shell find ui -path ui/node_modules -prune -o -path ui/dist -prune -o -type f -print)
-ui: ui/dist/index.html
-ui/dist/index.html: $(UI_SOURCES)
-	cd ui && npm run build
-	touch $@
+## ui: ui/dist, built only when something under ui/ changed (see the script for why).
+ui:
+	@bash tools/build-ui.sh
 
 ## test: the gates (DESIGN.md §3.10), then unit, integration and end-to-end tests.
 # Every cargo call selects --workspace (narrowed by target filters) so all resolve the same
