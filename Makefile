@@ -21,6 +21,9 @@ DEB = $(TARGET_DIR)/release/bundle/deb/dakiya_$(VERSION)_$(ARCH).deb
 BUILD_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libdbus-1-dev
 # Run: a font with Devanagari, and the tray's indicator library (loaded at run time, not linked).
 RUN_PACKAGES := fonts-noto-core libayatana-appindicator3-1
+# Package: the tray's pkg-config file, through which the bundler finds the indicator library
+# (the app itself loads it at run time and builds without it).
+DEB_PACKAGES := libayatana-appindicator3-dev
 # Test; the last four for the install test: desktop-file-validate, xdg-mime, dpkg-shlibdeps,
 # xwininfo/xprop.
 TEST_PACKAGES := xvfb xauth webkit2gtk-driver imagemagick dunst dbus dbus-x11 gnome-keyring libsecret-tools \
@@ -84,6 +87,7 @@ e2e-tests: ui build
 ## bundler names its file after productName; Debian's convention, and the README's install
 ## line, is the package's name.
 deb: deps ui
+	@bash tools/ensure-packages.sh $(DEB_PACKAGES)
 	cargo build --release $(CARGO_FEATURES) --bin dakiya
 	$(TAURI) bundle --bundles deb
 	mv -f $(dir $(DEB))Dakiya_$(VERSION)_$(ARCH).deb $(DEB)
