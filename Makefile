@@ -1,6 +1,6 @@
 # Dakiya's two commands: `make run` (install what is missing, build, open the app) and
 # `make test` (every check and test, starting its own mail servers). Both are safe to repeat:
-# each step checks first and skips work already done.
+# each step checks first and skips work already done. `make deb` builds the Debian package.
 
 SHELL := /bin/bash
 .ONESHELL:
@@ -9,17 +9,31 @@ SHELL := /bin/bash
 CARGO_FEATURES := --features dakiya/custom-protocol
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARTIFACTS := $(CURDIR)/test-artifacts
+# Cargo's output, wherever CARGO_TARGET_DIR puts it (a second checkout keeps its own).
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),$(CURDIR)/target))
+TAURI := ui/node_modules/.bin/tauri
+# The package (version from tauri.conf.json); worked out only when used.
+VERSION = $(shell node -p 'require("./tauri.conf.json").version')
+ARCH = $(shell dpkg --print-architecture)
+DEB = $(TARGET_DIR)/release/bundle/deb/dakiya_$(VERSION)_$(ARCH).deb
 
 # Debian packages: to build (WebKitGTK pulls GTK and the rest), to run, and to test.
 BUILD_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libdbus-1-dev
+# Run: a font with Devanagari, and the tray's indicator library (loaded at run time, not linked).
 RUN_PACKAGES := fonts-noto-core libayatana-appindicator3-1
-TEST_PACKAGES := xvfb xauth webkit2gtk-driver imagemagick dunst dbus dbus-x11 gnome-keyring libsecret-tools
+# Package: the tray's pkg-config file, through which the bundler finds the indicator library
+# (the app itself loads it at run time and builds without it).
+DEB_PACKAGES := libayatana-appindicator3-dev
+# Test; the last four for the install test: desktop-file-validate, xdg-mime, dpkg-shlibdeps,
+# xwininfo/xprop.
+TEST_PACKAGES := xvfb xauth webkit2gtk-driver imagemagick dunst dbus dbus-x11 gnome-keyring libsecret-tools \
+	desktop-file-utils xdg-utils dpkg-dev x11-utils
 
-.PHONY: run test deps test-deps ui build lint bindings tests e2e-tests bench
+.PHONY: run test deps test-deps ui build lint bindings tests e2e-tests bench deb package-test
 
 run: deps ui
 	cargo build $(CARGO_FEATURES) --bin dakiya
-	./target/debug/dakiya
+	$(TARGET_DIR)/debug/dakiya
 
 ## deps: system packages and the UI's npm packages, installed only when missing.
 deps:
@@ -31,13 +45,14 @@ test-deps: deps
 	@bash tests/servers/install-deps.sh
 	@command -v tauri-driver >/dev/null || { echo "Installing tauri-driver (the WebDriver bridge for end-to-end tests)"; cargo install tauri-driver --version '^2' --locked; }
 
+## ui: ui/dist, built only when something under ui/ changed (see the script for why).
 ui:
-	cd ui && npm run build
+	@bash tools/build-ui.sh
 
 ## test: the gates (DESIGN.md §3.10), then unit, integration and end-to-end tests.
 # Every cargo call selects --workspace (narrowed by target filters) so all resolve the same
 # features and the 5-minute Tauri build happens once.
-test: test-deps ui lint build bindings tests e2e-tests
+test: test-deps ui lint build bindings tests e2e-tests package-test
 	@echo "make test: all checks and tests passed"
 
 lint:
@@ -63,15 +78,31 @@ tests:
 
 e2e-tests: ui build
 	mkdir -p $(ARTIFACTS)
-	DAKIYA_APP=$(CURDIR)/target/debug/dakiya DAKIYA_ARTIFACTS=$(ARTIFACTS) \
+	DAKIYA_APP=$(TARGET_DIR)/debug/dakiya DAKIYA_ARTIFACTS=$(ARTIFACTS) \
 	  dbus-run-session -- bash tests/e2e/run.sh
+
+## deb: the Debian package, from a release build with the UI embedded. The cargo call is the
+## one `make bench` makes, so the two share one release build; `tauri bundle` only packages it
+## (the .desktop template, Depends and icons are in tauri.conf.json's bundle section). The
+## bundler names its file after productName; Debian's convention, and the README's install
+## line, is the package's name.
+deb: deps ui
+	@bash tools/ensure-packages.sh $(DEB_PACKAGES)
+	cargo build --release $(CARGO_FEATURES) --bin dakiya
+	$(TAURI) bundle --bundles deb
+	mv -f $(dir $(DEB))Dakiya_$(VERSION)_$(ARCH).deb $(DEB)
+	@echo "make deb: $(DEB)"
+
+## package-test: install that package here, start the installed app, remove it (tests/package/).
+package-test: test-deps deb
+	DAKIYA_ARTIFACTS=$(ARTIFACTS) dbus-run-session -- bash tests/package/install-test.sh $(DEB)
 
 ## bench: speed, measured (not asserted) against the same local servers the tests use.
 bench: test-deps ui build
 	@bash tools/ensure-packages.sh fetchmail time swaks libnet-ssleay-perl libio-socket-ssl-perl notmuch
 	cargo build --release -p dakiya-engine -p dakiya-tests --bins
-	./target/release/bench-fetch
-	./target/release/bench-send
+	$(TARGET_DIR)/release/bench-fetch
+	$(TARGET_DIR)/release/bench-send
 	cargo build --release $(CARGO_FEATURES) --bin dakiya
-	BENCH_APP=$(CURDIR)/target/release/dakiya xvfb-run -a ./target/release/bench-search
+	BENCH_APP=$(TARGET_DIR)/release/dakiya xvfb-run -a $(TARGET_DIR)/release/bench-search
 	DAKIYA_CRASH_RUNS=100 cargo test $(CARGO_FEATURES) --workspace --test crash_safety -- --nocapture
