@@ -729,10 +729,13 @@ fn a_version_7_store_searches_with_filters() {
     );
     index_all(&store);
     set(&store, starred, "starred = 1");
-    // Back to what V7 left: the same tables without the filter index.
+    // Back to what V7 left: the same tables without V8's indexes.
     store
         .write(|tx| {
-            tx.execute_batch("DROP INDEX messages_search_filters; PRAGMA user_version = 7;")?;
+            tx.execute_batch(
+                "DROP INDEX messages_search_filters; DROP INDEX messages_counts;
+                 PRAGMA user_version = 7;",
+            )?;
             Ok(())
         })
         .unwrap();
