@@ -2,6 +2,7 @@
 //! escaped for the notification server's markup, and the D-Bus call runs on its own thread under
 //! a timeout, because a frozen notification daemon blocks `show()` for over a minute.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use dakiya_engine::{DesktopSettings, Language, MessageSummary};
@@ -10,6 +11,9 @@ use tauri::{AppHandle, Runtime};
 use crate::desktop::{self, DesktopRequest};
 
 const SHOW_TIMEOUT: Duration = Duration::from_secs(5);
+/// Notifications whose click is still awaited, each by a thread of its own.
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+const MAX_WAITING: usize = 8;
 const MAX_FIELD_CHARS: usize = 200;
 
 /// Escapes what notification servers interpret as markup, and removes control characters.
@@ -82,7 +86,13 @@ pub async fn new_mail<R: Runtime>(
         Language::Hi => "खोलें",
     };
     // The D-Bus call runs on its own thread, which then waits for the click (or for the
-    // notification to close) without holding a worker of the async runtime.
+    // notification to close) without holding a worker of the async runtime. Some desktops keep
+    // notifications until the user clears them, so at most a few threads wait; beyond that a
+    // notification is shown without a click to wait for.
+    let clickable = WAITING.fetch_add(1, Ordering::SeqCst) < MAX_WAITING;
+    if !clickable {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+    }
     let (shown, was_shown) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("notification".to_owned())
@@ -98,18 +108,26 @@ pub async fn new_mail<R: Runtime>(
             match handle {
                 Ok(handle) => {
                     let _ = shown.send(Ok(()));
-                    handle.wait_for_action(|action| {
-                        if action == "default" {
-                            desktop::request(&app, target);
-                        }
-                    });
+                    if clickable {
+                        handle.wait_for_action(|action| {
+                            if action == "default" {
+                                desktop::request(&app, target);
+                            }
+                        });
+                    }
                 }
                 Err(error) => {
                     let _ = shown.send(Err(error));
                 }
             }
+            if clickable {
+                WAITING.fetch_sub(1, Ordering::SeqCst);
+            }
         });
     if let Err(error) = spawned {
+        if clickable {
+            WAITING.fetch_sub(1, Ordering::SeqCst);
+        }
         tracing::warn!("no thread for the notification: {error}");
         return;
     }

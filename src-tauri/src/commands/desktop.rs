@@ -34,24 +34,25 @@ pub fn set_viewing<R: Runtime>(app: AppHandle<R>, showing_inbox: bool, account_i
 }
 
 /// The user closed the window (after it saved what needed saving): to the tray when they chose
-/// that and there is a tray to come back from, else Dakiya quits.
+/// that and there is a tray to come back from, else Dakiya quits. Never fails (the `Result` is
+/// Tauri's rule for async commands): a close button that does nothing would be worse.
 #[tauri::command]
 pub async fn close_main_window<R: Runtime>(
     app: AppHandle<R>,
     shell: State<'_, Shell>,
 ) -> Result<(), IpcError> {
     let to_tray = match shell.engine() {
-        Ok(engine) => engine.desktop_settings().await.map_err(ipc)?.close_to_tray,
+        Ok(engine) => engine
+            .desktop_settings()
+            .await
+            .is_ok_and(|settings| settings.close_to_tray),
         Err(_) => false,
     };
     if to_tray && app.state::<Desktop>().has_tray() {
-        if let Some(window) = app.get_webview_window("main") {
-            window.hide().map_err(|error| {
-                ipc(dakiya_engine::Error::internal(format!(
-                    "could not hide the window: {error}"
-                )))
-            })?;
-            return Ok(());
+        match app.get_webview_window("main").map(|window| window.hide()) {
+            Some(Ok(())) => return Ok(()),
+            Some(Err(error)) => tracing::warn!("could not hide the window, so quitting: {error}"),
+            None => {}
         }
     }
     app.exit(0);
