@@ -249,6 +249,29 @@ impl Engine {
         tokio::task::spawn_blocking(move || work(&store)).await?
     }
 
+    /// A settings group kept as JSON under `key`. Unreadable (written by another version): the
+    /// defaults, rather than no window.
+    async fn json_setting<T>(&self, key: &'static str) -> Result<T>
+    where
+        T: serde::de::DeserializeOwned + Default,
+    {
+        let stored = self.blocking(move |store| store.setting(key)).await?;
+        Ok(stored
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
+    }
+
+    async fn set_json_setting<T: serde::Serialize>(
+        &self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        let json = serde_json::to_string(value)
+            .map_err(|error| Error::internal(format!("cannot keep the {key} settings: {error}")))?;
+        self.blocking(move |store| store.set_setting(key, &json))
+            .await
+    }
+
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         self.blocking(Store::accounts).await
     }

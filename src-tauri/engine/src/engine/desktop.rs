@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Light or dark colours, or whatever the desktop uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -58,21 +58,11 @@ const DESKTOP_SETTINGS_KEY: &str = "desktop";
 
 impl Engine {
     pub async fn desktop_settings(&self) -> Result<DesktopSettings> {
-        let stored = self
-            .blocking(|store| store.setting(DESKTOP_SETTINGS_KEY))
-            .await?;
-        // Unreadable (written by another version): the defaults, rather than no window.
-        Ok(stored
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default())
+        self.json_setting(DESKTOP_SETTINGS_KEY).await
     }
 
     pub async fn set_desktop_settings(&self, settings: DesktopSettings) -> Result<()> {
-        let json = serde_json::to_string(&settings).map_err(|error| {
-            Error::internal(format!("cannot keep the desktop settings: {error}"))
-        })?;
-        self.blocking(move |store| store.set_setting(DESKTOP_SETTINGS_KEY, &json))
-            .await
+        self.set_json_setting(DESKTOP_SETTINGS_KEY, &settings).await
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::{Folder, FolderCount, MessageSummary, ThreadSummary, UserFolder};
 
 /// How the user likes to read: a conversation list or every message, plain text or HTML.
@@ -20,20 +20,11 @@ const VIEW_SETTINGS_KEY: &str = "view";
 
 impl Engine {
     pub async fn view_settings(&self) -> Result<ViewSettings> {
-        let stored = self
-            .blocking(|store| store.setting(VIEW_SETTINGS_KEY))
-            .await?;
-        // Unreadable (written by another version): the defaults, rather than no window.
-        Ok(stored
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default())
+        self.json_setting(VIEW_SETTINGS_KEY).await
     }
 
     pub async fn set_view_settings(&self, settings: ViewSettings) -> Result<()> {
-        let json = serde_json::to_string(&settings)
-            .map_err(|error| Error::internal(format!("cannot keep the view settings: {error}")))?;
-        self.blocking(move |store| store.set_setting(VIEW_SETTINGS_KEY, &json))
-            .await
+        self.set_json_setting(VIEW_SETTINGS_KEY, &settings).await
     }
 
     /// "Always load remote content from this sender" (or no longer).
