@@ -8,7 +8,7 @@ use dakiya_engine::{Engine, EngineEvent};
 use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::{desktop, notify};
+use crate::notify;
 
 /// Payload: `FetchReport`. A fetch stored new mail.
 pub const MAIL_ARRIVED: &str = "mail-arrived";
@@ -38,7 +38,7 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
                     settings,
                     language,
                 ));
-                desktop::refresh_tray(&app, &engine).await;
+                // The window answers with folder_counts, which brings the tray's count along.
                 app.emit(MAIL_ARRIVED, report)
             }
             Ok(EngineEvent::FetchFailed(failure)) => app.emit(FETCH_FAILED, failure),

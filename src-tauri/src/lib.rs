@@ -211,7 +211,7 @@ pub fn run() {
                             let _ = window.hide();
                         }
                     }
-                    desktop::refresh_tray(&handle, &engine).await;
+                    // The tray's count comes with the window's first folder_counts.
                 });
                 tauri::async_runtime::spawn(events::forward(app.handle().clone(), engine.clone()));
                 tauri::async_runtime::spawn(engine.run_scheduler());

@@ -311,7 +311,7 @@ export function handleDesktopRequest(request: DesktopRequest): void {
 
 /** A new message, filled in from a mailto: URL (RFC 6068) when there is one. */
 export function composeFromMailto(mailto: string | null): void {
-  const accountId = app.state?.accounts[0]?.id;
+  const accountId = accounts()[0]?.id;
   if (accountId === undefined) {
     app.view = "settings";
     return;
