@@ -14,6 +14,8 @@ use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
+use crate::words;
+
 /// Payload: `DesktopRequest`. The tray, a notification or another launch asks the window to
 /// do something.
 pub const DESKTOP_REQUEST: &str = "desktop-request";
@@ -165,50 +167,18 @@ struct TrayWords {
     quit: &'static str,
 }
 
+/// The tray's words, the window's own (see `words`).
 fn tray_words(language: Language, unread: u32) -> TrayWords {
-    match language {
-        Language::En => TrayWords {
-            unread: match unread {
-                0 => "No unread mail".to_owned(),
-                1 => "1 unread message".to_owned(),
-                n => format!("{n} unread messages"),
-            },
-            get_mail: "Get mail",
-            compose: "Compose",
-            open: "Open Dakiya",
-            quit: "Quit",
+    TrayWords {
+        unread: match unread {
+            0 => words::text(language, "tray.unreadNone").to_owned(),
+            n => words::count(language, "tray.unread", n),
         },
-        Language::Hi => TrayWords {
-            unread: match unread {
-                0 => "कोई अपठित मेल नहीं".to_owned(),
-                n => format!("{} अपठित संदेश", hindi_number(n)),
-            },
-            get_mail: "मेल लाएँ",
-            compose: "नया संदेश",
-            open: "डाकिया खोलें",
-            quit: "बंद करें",
-        },
+        get_mail: words::text(language, "action.getMail"),
+        compose: words::text(language, "nav.compose"),
+        open: words::text(language, "tray.open"),
+        quit: words::text(language, "tray.quit"),
     }
-}
-
-/// A count as `hi-IN` writes it (Western digits, Indian grouping: 1,00,000), matching the
-/// window's `Intl.NumberFormat("hi-IN")`.
-pub fn hindi_number(n: u32) -> String {
-    let digits = n.to_string();
-    if digits.len() <= 3 {
-        return digits;
-    }
-    let (head, last3) = digits.split_at(digits.len() - 3);
-    let mut groups = Vec::new();
-    let mut rest = head;
-    while rest.len() > 2 {
-        let (left, right) = rest.split_at(rest.len() - 2);
-        groups.push(right);
-        rest = left;
-    }
-    groups.push(rest);
-    groups.reverse();
-    format!("{},{last3}", groups.join(","))
 }
 
 const MENU_GET_MAIL: &str = "get-mail";
@@ -282,9 +252,28 @@ fn icon_with_dot(icon: &Image<'_>) -> Image<'static> {
     Image::new_owned(rgba, width, height)
 }
 
+/// Where the tray library writes the icon file the panel reads: a folder of this instance's own
+/// in the user's private runtime directory (else in the data directory). The library's default
+/// is one `tray-icon` folder for every program with the same tray id, `/tmp/tray-icon` without
+/// `XDG_RUNTIME_DIR`: two Dakiyas (two `--data-dir`s) would overwrite and delete each other's
+/// icon, and under `/tmp` another user could own the folder first.
+pub fn tray_icon_dir(
+    instance: &str,
+    runtime_dir: Option<&Path>,
+    data_dir: Option<&Path>,
+) -> Option<PathBuf> {
+    match (runtime_dir, data_dir) {
+        (Some(runtime), _) if runtime.is_absolute() => {
+            Some(runtime.join("dakiya").join(instance).join("tray"))
+        }
+        (_, Some(data)) => Some(data.join("tray")),
+        _ => None,
+    }
+}
+
 /// Puts Dakiya in the tray. Without a tray (no panel, no StatusNotifier host, the library
 /// missing) the app runs on without it, and closing the window quits.
-pub fn create_tray<R: Runtime>(app: &AppHandle<R>) {
+pub fn create_tray<R: Runtime>(app: &AppHandle<R>, icon_dir: Option<PathBuf>) {
     let Some(icon) = app.default_window_icon().cloned() else {
         return;
     };
@@ -292,13 +281,16 @@ pub fn create_tray<R: Runtime>(app: &AppHandle<R>) {
     // when it is not installed: Dakiya then runs without a tray rather than not at all.
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         tray_menu(app, &tray_words(Language::En, 0)).and_then(|menu| {
-            TrayIconBuilder::with_id(TRAY_ID)
+            let mut builder = TrayIconBuilder::with_id(TRAY_ID)
                 .icon(icon)
                 .tooltip("Dakiya")
                 .menu(&menu)
                 .show_menu_on_left_click(true)
-                .on_menu_event(on_menu)
-                .build(app)
+                .on_menu_event(on_menu);
+            if let Some(dir) = icon_dir {
+                builder = builder.temp_dir_path(dir);
+            }
+            builder.build(app)
         })
     }));
     match built {
@@ -336,10 +328,7 @@ pub fn show_unread<R: Runtime>(app: &AppHandle<R>, unread: u32, language: Langua
         return;
     };
     let words = tray_words(language, unread);
-    let label = (unread > 0).then(|| match language {
-        Language::En => unread.to_string(),
-        Language::Hi => hindi_number(unread),
-    });
+    let label = (unread > 0).then(|| words::number(language, unread));
     let icon = app.default_window_icon().map(|icon| match unread {
         0 => icon.clone().to_owned(),
         _ => icon_with_dot(icon),
@@ -478,18 +467,6 @@ mod tests {
     }
 
     #[test]
-    fn hindi_counts_use_indian_grouping() {
-        assert_eq!(hindi_number(7), "7");
-        assert_eq!(hindi_number(1234), "1,234");
-        assert_eq!(hindi_number(123_456), "1,23,456");
-        assert_eq!(hindi_number(12_345_678), "1,23,45,678");
-        assert_eq!(
-            tray_words(Language::Hi, 100_000).unread,
-            "1,00,000 अपठित संदेश"
-        );
-    }
-
-    #[test]
     fn the_autostart_entry_is_written_quoted_and_removed() {
         let dir = tempfile::tempdir().expect("a directory");
         let entry = autostart_entry(dir.path());
@@ -502,6 +479,28 @@ mod tests {
         write_autostart(&entry, false, Path::new("/x")).expect("removed");
         assert!(!entry.exists());
         write_autostart(&entry, false, Path::new("/x")).expect("removing twice is fine");
+    }
+
+    #[test]
+    fn each_instance_keeps_its_tray_icon_in_a_private_folder() {
+        let runtime = Path::new("/run/user/1000");
+        let data = Path::new("/home/asha/.local/share/dakiya");
+        assert_eq!(
+            tray_icon_dir("in.dakiya.mail.d1", Some(runtime), Some(data)),
+            Some(PathBuf::from(
+                "/run/user/1000/dakiya/in.dakiya.mail.d1/tray"
+            ))
+        );
+        assert_ne!(
+            tray_icon_dir("in.dakiya.mail", Some(runtime), Some(data)),
+            tray_icon_dir("in.dakiya.mail.d1", Some(runtime), Some(data))
+        );
+        // A relative XDG_RUNTIME_DIR is invalid (XDG base directory spec): the data folder.
+        assert_eq!(
+            tray_icon_dir("in.dakiya.mail", Some(Path::new("run")), Some(data)),
+            Some(data.join("tray"))
+        );
+        assert_eq!(tray_icon_dir("in.dakiya.mail", None, None), None);
     }
 
     #[test]

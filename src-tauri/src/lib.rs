@@ -11,6 +11,7 @@ mod notify;
 pub mod state;
 #[cfg(test)]
 mod tests;
+mod words;
 
 pub use commands::*;
 pub use ipc_error::IpcError;
@@ -176,6 +177,8 @@ pub fn run() {
         shell.data_dir(),
         dakiya_engine::default_data_dir().ok().as_deref(),
     );
+    let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR").map(std::path::PathBuf::from);
+    let tray_icons = desktop::tray_icon_dir(&instance, runtime_dir.as_deref(), shell.data_dir());
     let arguments: Vec<String> = std::env::args().collect();
     let background = desktop::background_argument(arguments.clone());
     let launch_request =
@@ -194,7 +197,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
             open_main_window(app.handle(), webview_data.clone())?;
-            desktop::create_tray(app.handle());
+            desktop::create_tray(app.handle(), tray_icons.clone());
             if let Some(engine) = engine.clone() {
                 let handle = app.handle().clone();
                 let starting = engine.clone();

@@ -9,6 +9,7 @@ use dakiya_engine::{DesktopSettings, Language, MessageSummary};
 use tauri::{AppHandle, Runtime};
 
 use crate::desktop::{self, DesktopRequest};
+use crate::words;
 
 const SHOW_TIMEOUT: Duration = Duration::from_secs(5);
 /// Notifications whose click is still awaited, each by a thread of its own.
@@ -42,18 +43,16 @@ pub fn summarise(messages: &[MessageSummary], language: Language) -> (String, St
             } else {
                 &one.from_name
             };
-            let subject = match (one.subject.is_empty(), language) {
-                (false, _) => one.subject.clone(),
-                (true, Language::En) => "(no subject)".to_owned(),
-                (true, Language::Hi) => "(कोई विषय नहीं)".to_owned(),
+            let subject = if one.subject.is_empty() {
+                words::text(language, "inbox.noSubject")
+            } else {
+                &one.subject
             };
-            (escape(sender), escape(&subject))
+            (escape(sender), escape(subject))
         }
         many => {
-            let title = match language {
-                Language::En => format!("{} new messages", many.len()),
-                Language::Hi => format!("{} नए संदेश", many.len()),
-            };
+            let n = u32::try_from(many.len()).unwrap_or(u32::MAX);
+            let title = words::count(language, "fetch.newMessages", n);
             (title, "Dakiya".to_owned())
         }
     }

@@ -23,10 +23,27 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const files = sourceFiles(srcDir).map((path) => ({ path: relative(srcDir, path), text: readFileSync(path, "utf8") }));
+// The desktop shell's tray and notifications take their sentences from these catalogues too
+// (src-tauri/src/words.rs): its sources count as users of keys.
+const shellDir = fileURLToPath(new URL("../../../../src-tauri/src", import.meta.url));
+const shellFiles = readdirSync(shellDir)
+  .filter((name) => name.endsWith(".rs"))
+  .map((name) => ({ path: `src-tauri/src/${name}`, text: readFileSync(join(shellDir, name), "utf8") }));
+
+const files = [
+  ...sourceFiles(srcDir).map((path) => ({ path: relative(srcDir, path), text: readFileSync(path, "utf8") })),
+  ...shellFiles,
+];
 const keys = new Set(Object.keys(en));
 const pluralBases = new Set([...keys].filter((k) => k.endsWith(".one")).map((k) => k.slice(0, -".one".length)));
 
+// The shell's calls: words::text(language, "key") and words::count(language, "base", n).
+const shellTextCalls = shellFiles.flatMap(({ path, text }) =>
+  [...text.matchAll(/words::text\(\s*\w+,\s*"([^"]+)"/g)].map((m) => ({ path, key: m[1] })),
+);
+const shellCountCalls = shellFiles.flatMap(({ path, text }) =>
+  [...text.matchAll(/words::count\(\s*\w+,\s*"([^"]+)"/g)].map((m) => ({ path, key: m[1] })),
+);
 // Calls: t("key"…) and tn("base"…).
 const tCalls = files.flatMap(({ path, text }) =>
   [...text.matchAll(/\bt\(\s*["'`]([^"'`]+)["'`]/g)].map((m) => ({ path, key: m[1] })),
@@ -63,6 +80,15 @@ describe("i18n catalogues", () => {
   it("every key used by t() exists", () => {
     expect(tCalls.length).toBeGreaterThan(20);
     const missing = tCalls.filter(({ key }) => !keys.has(key)).map(({ path, key }) => `${path}: ${key}`);
+    expect(missing).toEqual([]);
+  });
+
+  it("every key the desktop shell uses exists", () => {
+    expect(shellTextCalls.length).toBeGreaterThan(3);
+    const missing = [
+      ...shellTextCalls.filter(({ key }) => !keys.has(key)),
+      ...shellCountCalls.filter(({ key }) => !pluralBases.has(key)),
+    ].map(({ path, key }) => `${path}: ${key}`);
     expect(missing).toEqual([]);
   });
 
