@@ -323,6 +323,10 @@ mod e2e {
 
     /// `e2e::a11y::every_screen_is_accessible_in_both_languages`, in tests/e2e/a11y.rs.
     mod a11y;
+    /// The tray item and its menu, as a panel sees them on the session bus.
+    mod tray;
+    /// The X window, for the close button a window manager would press.
+    mod window;
 
     #[test]
     fn send_fetch_read_in_the_real_window() {
@@ -945,9 +949,9 @@ mod e2e {
         add_a_second_account_and_get_mail_for_both(&story);
 
         drop(story);
-        session
-            .delete()
-            .unwrap_or_else(|e| panic!("delete the second WebDriver session: {e}"));
+        // The story ended with Quit in the tray, so the session has no window left to close;
+        // deleting it only tidies the driver.
+        let _ = session.delete();
     }
 
     /// A second account is added beside the first; one Get mail fetches both into one inbox.
@@ -1689,6 +1693,231 @@ mod e2e {
             (!entry.exists()).then_some(())
         });
         story.step("start at login writes and removes its autostart entry");
+
+        live_in_the_tray(story);
+    }
+
+    /// What the tray's menu and label say for this count (below 1,000: no grouping), from the
+    /// window's catalogue, which the tray shares.
+    fn tray_count_words(words: &HashMap<String, String>, unread: u32) -> (String, String) {
+        match unread {
+            0 => (words["tray.unreadNone"].clone(), String::new()),
+            n => {
+                let form = if n == 1 { "one" } else { "other" };
+                let sentence =
+                    words[&format!("tray.unread.{form}")].replace("{count}", &n.to_string());
+                (sentence, n.to_string())
+            }
+        }
+    }
+
+    /// The tray menu's items after the count, from the window's catalogue.
+    fn tray_menu_words(words: &HashMap<String, String>) -> [String; 4] {
+        ["action.getMail", "nav.compose", "tray.open", "tray.quit"].map(|key| words[key].clone())
+    }
+
+    /// Dakiya in the tray, driven the way a panel drives it (see tests/e2e/tray.rs): the count
+    /// matches the sidebar; closing the window with close-to-tray chosen hides it and Dakiya
+    /// keeps running; it comes back from a notification, another launch, Compose and Open; Get
+    /// mail works while hidden; the menu speaks Hindi, then English; Quit ends Dakiya.
+    fn live_in_the_tray(story: &Story<'_>) {
+        // The story is in Hindi here; English comes at the end.
+        let (hi, en) = (strings("hi"), strings("en"));
+        let menu_hi = tray_menu_words(&hi);
+        let tray = story.wait("the tray item on the session bus", FIND, tray::Tray::find);
+        let display = window::Display::open();
+        let title = window::configured_title();
+        let main_window = story.wait("the main window on the X display", FIND, || {
+            display.window_titled(&title)
+        });
+        let inbox_unread = || -> u32 {
+            story
+                .session
+                .all_by_testid("nav-inbox-unread")
+                .ok()
+                .and_then(|badges| badges.first()?.inner_text().ok())
+                .and_then(|text| text.trim().replace(',', "").parse().ok())
+                .unwrap_or(0)
+        };
+        let tray_counts = |unread: u32, timeout: Duration| {
+            let (sentence, label) = tray_count_words(&hi, unread);
+            let says = || {
+                let menu = tray.menu();
+                let first = menu.first()?;
+                (first.label == sentence && !first.enabled && tray.label() == label).then_some(())
+            };
+            if wait_until(timeout, POLL, says).is_none() {
+                panic!(
+                    "the tray does not count {unread} unread: its label is {:?}, its menu {:?}",
+                    tray.label(),
+                    tray.menu()
+                );
+            }
+        };
+
+        // The count: what the sidebar shows, as the menu's first line and the label by the icon.
+        story.click("nav-inbox");
+        let unread = inbox_unread();
+        tray_counts(unread, FIND);
+        let labels: Vec<String> = tray.menu().into_iter().map(|entry| entry.label).collect();
+        assert_eq!(labels[1..], menu_hi, "the tray menu");
+        // The icon file is the instance's own, in the user's private runtime directory.
+        let runtime = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .expect("run.sh sets XDG_RUNTIME_DIR");
+        let icon = tray.icon();
+        assert!(
+            icon.starts_with(runtime.join("dakiya")) && icon.is_file(),
+            "the tray icon is {}",
+            icon.display()
+        );
+        story.step(&format!(
+            "the tray counts {unread} unread, as the sidebar does"
+        ));
+
+        // Closing the window with close-to-tray chosen: hidden, still running.
+        story.click("nav-settings");
+        story.click("close-to-tray");
+        let store = Path::new(story.data_dir).join("mail.sqlite3");
+        story.wait("the close-to-tray setting to be stored", FIND, || {
+            let connection = rusqlite::Connection::open_with_flags(
+                &store,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .ok()?;
+            let json: String = connection
+                .query_row(
+                    "SELECT value FROM settings WHERE key = 'desktop'",
+                    [],
+                    |row| row.get(0),
+                )
+                .ok()?;
+            let settings: Value = serde_json::from_str(&json).ok()?;
+            (settings["closeToTray"] == json!(true)).then_some(())
+        });
+        let close_to_tray = || {
+            display.close(main_window);
+            story.wait("the window to hide in the tray", FIND, || {
+                (!display.is_viewable(main_window)).then_some(())
+            });
+        };
+        let wait_shown = |what: &str| {
+            story.wait(what, FIND, || {
+                display.is_viewable(main_window).then_some(())
+            });
+        };
+        close_to_tray();
+        std::thread::sleep(Duration::from_millis(500));
+        let still = tray::Tray::find().map(|found| found.pid);
+        assert_eq!(
+            still,
+            Some(tray.pid),
+            "Dakiya did not keep running in the tray"
+        );
+        let _ = Command::new("dunstctl").arg("close-all").status();
+        story.desktop_screenshot("22-closed-to-tray.png");
+        story.step("closing the window hid it in the tray; Dakiya runs on");
+
+        // Get mail from the tray while hidden: the mail is announced (nothing on screen shows
+        // it), the count follows, and the notification brings the window back on its message.
+        const FROM_TRAY: &str = "Fetched from the tray";
+        story.mailbox.deliver_raw(
+            format!("From: Meena <meena@example.org>\r\nSubject: {FROM_TRAY}\r\n\r\nHello.\r\n")
+                .as_bytes(),
+        );
+        let _ = Command::new("dunstctl").arg("close-all").status();
+        tray.click(&menu_hi[0]);
+        wait_until(NOTIFICATION, POLL, || {
+            let log = fs::read_to_string(&story.setup.notify_log).ok()?;
+            notify_calls(&log)
+                .iter()
+                .any(|(strings, _)| strings.iter().any(|s| s == FROM_TRAY))
+                .then_some(())
+        })
+        .unwrap_or_else(|| panic!("Get mail from the tray announced nothing"));
+        tray_counts(unread + 1, FETCH);
+        assert!(
+            !display.is_viewable(main_window),
+            "Get mail showed the window"
+        );
+        story.step("Get mail in the tray fetched and announced new mail; the count followed");
+        wait_until(FIND, POLL, || {
+            let shown = Command::new("dunstctl")
+                .args(["count", "displayed"])
+                .output()
+                .ok()?;
+            (String::from_utf8_lossy(&shown.stdout).trim() != "0").then_some(())
+        })
+        .unwrap_or_else(|| panic!("dunst never displayed the notification"));
+        let clicked = Command::new("dunstctl")
+            .args(["action", "0"])
+            .status()
+            .expect("dunstctl runs");
+        assert!(clicked.success(), "dunstctl action: {clicked}");
+        wait_shown("the notification to bring the window back");
+        story.wait("the notified message to open", FIND, || {
+            let subject = story
+                .session
+                .by_testid("message-subject")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            subject.contains(FROM_TRAY).then_some(())
+        });
+        story.step("clicking the notification brought the hidden window back on its message");
+
+        // Launching Dakiya again, from the app menu: the hidden window comes back.
+        close_to_tray();
+        let mut again = Command::new(&story.setup.app)
+            .args(["--data-dir", story.data_dir])
+            .env("NO_AT_BRIDGE", "1")
+            .spawn()
+            .expect("the app starts a second time");
+        let ended = wait_until(FIND, POLL, || again.try_wait().ok().flatten());
+        let Some(status) = ended else {
+            let _ = again.kill();
+            panic!("the second launch did not hand over to the running Dakiya and exit");
+        };
+        assert!(status.success(), "the second launch ended with {status}");
+        wait_shown("a second launch to bring the window back");
+        story.step("launching Dakiya again brought the hidden window back");
+
+        // Compose and Open from the tray.
+        close_to_tray();
+        tray.click(&menu_hi[1]);
+        wait_shown("Compose in the tray to show the window");
+        let to = story.el("compose-to");
+        assert_eq!(story.value(&to), "", "the tray's composer starts empty");
+        story.screenshot("23-tray-compose.png");
+        story.click("compose-discard");
+        close_to_tray();
+        tray.click(&menu_hi[2]);
+        wait_shown("Open Dakiya in the tray to show the window");
+        story.step("Compose and Open Dakiya in the tray brought the window back");
+
+        // The menu speaks the app's language.
+        story.click("nav-settings");
+        story.select("language-select", "en");
+        let (count, _) = tray_count_words(&en, inbox_unread());
+        let menu_en = tray_menu_words(&en);
+        story.wait("the tray menu in English", FIND, || {
+            let labels: Vec<String> = tray.menu().into_iter().map(|entry| entry.label).collect();
+            (labels.get(1..)? == menu_en && *labels.first()? == count).then_some(())
+        });
+        story.step("the tray menu follows the language");
+
+        // Quit: the process ends, and its tray item leaves the bus.
+        tray.click(&menu_en[3]);
+        story.wait("Dakiya to quit from the tray", FIND, || {
+            let stat = fs::read_to_string(format!("/proc/{}/stat", tray.pid)).ok();
+            // Ended, or a zombie its parent (WebKitWebDriver) has not reaped yet.
+            let ended = stat.is_none_or(|stat| {
+                stat.rsplit_once(')')
+                    .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+            });
+            (ended && tray::Tray::find().is_none()).then_some(())
+        });
+        story.step("Quit in the tray ended Dakiya");
     }
 }
 
