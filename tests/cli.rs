@@ -142,3 +142,59 @@ fn errors_are_one_sentence_and_a_failure_exit() {
     let error: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(error["kind"], "notFound");
 }
+
+#[test]
+fn discover_prints_the_servers_and_the_command_that_adds_them() {
+    let data = tempfile::tempdir().unwrap();
+    // Gmail is in the provider list shipped with Dakiya: found without the network.
+    let found = ok(cli(data.path(), "", &["discover", "asha@gmail.com"]));
+    assert!(
+        found.starts_with("Google Mail, found in Dakiya's provider list:"),
+        "{found}"
+    );
+    assert!(
+        found.contains("POP3  pop.gmail.com:995  tls  user asha@gmail.com"),
+        "{found}"
+    );
+    assert!(found.contains("SMTP  smtp.gmail.com:465  tls"), "{found}");
+    assert!(found.contains("Note: Turn on POP"), "{found}");
+    let add = found
+        .lines()
+        .find_map(|line| line.strip_prefix("To add it: dakiya-cli "))
+        .unwrap_or_else(|| panic!("no `account add` line: {found}"));
+    let args: Vec<&str> = add
+        .split_whitespace()
+        .map(|word| if word == "NAME" { "Asha" } else { word })
+        .collect();
+    ok(cli(data.path(), "app password", &args));
+    let accounts: serde_json::Value =
+        serde_json::from_str(&ok(cli(data.path(), "", &["--json", "account", "list"])))
+            .expect("JSON");
+    let settings = &accounts[0];
+    assert_eq!(settings["pop3"]["host"], "pop.gmail.com");
+    assert_eq!(settings["pop3"]["port"], 995);
+    assert_eq!(settings["smtp"]["host"], "smtp.gmail.com");
+    assert_eq!(settings["smtp"]["security"], "tls");
+
+    let json = ok(cli(
+        data.path(),
+        "",
+        &["--json", "discover", "asha@gmail.com"],
+    ));
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(json["source"], "database");
+    assert_eq!(json["pop3"]["server"]["host"], "pop.gmail.com");
+
+    // A domain that cannot exist: one sentence and a failure exit, quickly.
+    let started = std::time::Instant::now();
+    let nothing = cli(data.path(), "", &["discover", "asha@nowhere.invalid"]);
+    assert!(!nothing.status.success());
+    let said = String::from_utf8_lossy(&nothing.stderr);
+    assert!(said.starts_with("dakiya-cli: no POP3 server"), "{said}");
+    assert_eq!(said.trim_end().lines().count(), 1, "{said}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+}

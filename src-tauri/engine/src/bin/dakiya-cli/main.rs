@@ -37,6 +37,10 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Find an address's POP3 and SMTP servers as the app's setup does (the shipped provider
+    /// list, the provider's autoconfig file, then guessing), and print them with the
+    /// `account add` line that uses them.
+    Discover { email: String },
     /// Download new mail over POP3 (every account when none is given).
     Fetch { account: Option<i64> },
     /// Keep checking every account at its interval, printing what arrives, until interrupted.
@@ -252,6 +256,71 @@ async fn remember_env_passwords(engine: &Engine, account: i64) -> Result<(), Err
     engine.remember_passwords(account, &passwords)
 }
 
+fn security_word(security: Security) -> &'static str {
+    match security {
+        Security::Tls => "tls",
+        Security::StartTls => "starttls",
+        Security::PlaintextDangerous => "none",
+    }
+}
+
+/// What discovery found, for a person: where from, each server, the provider's notes, and the
+/// command that adds the account with these settings.
+fn discovery_text(email: &str, found: &dakiya_engine::Discovery) -> String {
+    let source = match found.source {
+        dakiya_engine::DiscoverySource::Database => "Dakiya's provider list",
+        dakiya_engine::DiscoverySource::ProviderAutoconfig => "the provider's autoconfig file",
+        dakiya_engine::DiscoverySource::Guessed => "trying the usual server names",
+    };
+    let mut lines = vec![if found.provider.is_empty() {
+        format!("Found by {source}:")
+    } else {
+        format!("{}, found in {source}:", found.provider)
+    }];
+    let mut add = format!("dakiya-cli account add --name NAME --email {email}");
+    for (name, flag, server) in [("POP3", "pop3", &found.pop3), ("SMTP", "smtp", &found.smtp)] {
+        let settings = &server.server;
+        let security = security_word(settings.security);
+        lines.push(format!(
+            "  {name}  {}:{}  {security}  user {}{}",
+            settings.host,
+            settings.port,
+            settings.username,
+            if server.corrected {
+                "  (security corrected to match the port)"
+            } else {
+                ""
+            }
+        ));
+        add.push_str(&format!(
+            " --{flag}-host {} --{flag}-port {} --{flag}-security {security}",
+            settings.host, settings.port
+        ));
+        if settings.username != email {
+            add.push_str(&format!(" --{flag}-user {}", settings.username));
+        }
+    }
+    for note in &found.notes {
+        let english = note
+            .texts
+            .iter()
+            .find(|text| {
+                text.lang
+                    .as_deref()
+                    .is_none_or(|lang| lang.starts_with("en"))
+            })
+            .or_else(|| note.texts.first());
+        if let Some(text) = english {
+            lines.push(format!("  Note: {}", text.text));
+        }
+        if let Some(url) = &note.url {
+            lines.push(format!("        {url}"));
+        }
+    }
+    lines.push(format!("To add it: {add}"));
+    lines.join("\n")
+}
+
 async fn run(cli: Cli) -> Result<(), Error> {
     let data_dir = match cli.data_dir {
         Some(dir) => dir,
@@ -323,6 +392,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             print(json, &certificate, |c| {
                 format!("trusted, SHA-256 {}", c.sha256_fingerprint)
             });
+        }
+        Command::Discover { email } => {
+            let found = engine.discover_account(&email).await?;
+            print(json, &found, |found| discovery_text(&email, found));
         }
         Command::Fetch { account } => {
             let accounts = match account {
