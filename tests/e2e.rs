@@ -1825,7 +1825,6 @@ mod e2e {
             format!("From: Meena <meena@example.org>\r\nSubject: {FROM_TRAY}\r\n\r\nHello.\r\n")
                 .as_bytes(),
         );
-        let _ = Command::new("dunstctl").arg("close-all").status();
         tray.click(&menu_hi[0]);
         wait_until(NOTIFICATION, POLL, || {
             let log = fs::read_to_string(&story.setup.notify_log).ok()?;

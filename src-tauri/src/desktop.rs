@@ -482,6 +482,18 @@ mod tests {
     }
 
     #[test]
+    fn the_tray_says_what_the_window_says() {
+        let hindi = tray_words(Language::Hi, 100_000);
+        assert_eq!(hindi.unread, "1,00,000 अपठित संदेश");
+        assert_eq!(hindi.get_mail, "मेल प्राप्त करें");
+        assert_eq!(hindi.compose, "लिखें");
+        let english = tray_words(Language::En, 0);
+        assert_eq!(english.unread, "No unread mail");
+        assert_eq!(english.open, "Open Dakiya");
+        assert_eq!(tray_words(Language::En, 1).unread, "1 unread message");
+    }
+
+    #[test]
     fn each_instance_keeps_its_tray_icon_in_a_private_folder() {
         let runtime = Path::new("/run/user/1000");
         let data = Path::new("/home/asha/.local/share/dakiya");

@@ -67,6 +67,10 @@ say "Depends: $depends"
 # One "name [(op version)]" per line.
 depends_list=$(tr ',' '\n' <<<"$depends" | sed 's/^ *//; s/ *$//')
 depends_on() { grep -E "^$1( |$)" <<<"$depends_list"; }
+# The bundler appends libwebkit2gtk-4.1-0, libgtk-3-0 and (for the tray) the indicator library to
+# the configured list: a configured copy of one of those would be listed twice.
+twice=$(sort <<<"$depends_list" | uniq -d)
+[ -z "$twice" ] || fail "Depends lists the same entry twice: $twice"
 # Loaded at run time rather than linked, so no tool can derive them: the tray's indicator library
 # (the app panics without it), the Devanagari font, and the web view.
 for name in libayatana-appindicator3-1 fonts-noto-core libwebkit2gtk-4.1-0 libgtk-3-0; do
