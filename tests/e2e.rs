@@ -239,6 +239,59 @@ impl<'s> Story<'s> {
         }
     }
 
+    /// Whether a notification naming `subject` was sent.
+    fn announced(&self, subject: &str) -> bool {
+        fs::read_to_string(&self.setup.notify_log).is_ok_and(|log| {
+            notify_calls(&log)
+                .iter()
+                .any(|(strings, _)| strings.iter().any(|s| s == subject))
+        })
+    }
+
+    /// Clicks the notification on screen (dunst's default action is what a click does), then
+    /// waits for the window to show the message with `subject`.
+    fn click_notification_to_open(&self, subject: &str) {
+        wait_until(FIND, POLL, || {
+            let shown = Command::new("dunstctl")
+                .args(["count", "displayed"])
+                .output()
+                .ok()?;
+            (String::from_utf8_lossy(&shown.stdout).trim() != "0").then_some(())
+        })
+        .unwrap_or_else(|| panic!("dunst never displayed the notification"));
+        let clicked = Command::new("dunstctl")
+            .args(["action", "0"])
+            .status()
+            .expect("dunstctl runs");
+        assert!(clicked.success(), "dunstctl action: {clicked}");
+        self.wait("the notified message to open", FIND, || {
+            let shown = self
+                .session
+                .by_testid("message-subject")
+                .ok()?
+                .inner_text()
+                .ok()?;
+            shown.contains(subject).then_some(())
+        });
+    }
+
+    /// Starts Dakiya again on the same data directory, as the desktop does, and checks that it
+    /// hands over to the running one and exits.
+    fn launch_again(&self, arguments: &[&str]) {
+        let mut again = Command::new(&self.setup.app)
+            .args(["--data-dir", self.data_dir])
+            .args(arguments)
+            .env("NO_AT_BRIDGE", "1")
+            .spawn()
+            .expect("the app starts a second time");
+        let ended = wait_until(FIND, POLL, || again.try_wait().ok().flatten());
+        let Some(status) = ended else {
+            let _ = again.kill();
+            panic!("the second launch did not hand over to the running Dakiya and exit");
+        };
+        assert!(status.success(), "the second launch ended with {status}");
+    }
+
     fn body_text(&self) -> String {
         let text = self.must(
             "read the page text",
@@ -1550,13 +1603,6 @@ mod e2e {
     /// opens its message when clicked; launching Dakiya again with a mailto: link writes to
     /// that address in the running window (and the second process ends); dark colours.
     fn live_on_the_desktop(story: &Story<'_>) {
-        let announced = |subject: &str| -> bool {
-            fs::read_to_string(&story.setup.notify_log).is_ok_and(|log| {
-                notify_calls(&log)
-                    .iter()
-                    .any(|(strings, _)| strings.iter().any(|s| s == subject))
-            })
-        };
         let deliver = |subject: &str| {
             story.mailbox.deliver_raw(
                 format!("From: Meena <meena@example.org>\r\nSubject: {subject}\r\n\r\nHello.\r\n")
@@ -1575,7 +1621,7 @@ mod e2e {
         });
         std::thread::sleep(Duration::from_secs(2));
         assert!(
-            !announced(SEEN),
+            !story.announced(SEEN),
             "mail that appeared in the inbox on screen was announced as well"
         );
         story.step("new mail in the inbox on screen is not announced");
@@ -1586,46 +1632,16 @@ mod e2e {
         let _ = Command::new("dunstctl").arg("close-all").status();
         story.click("nav-sent");
         story.click("get-mail");
-        wait_until(NOTIFICATION, POLL, || announced(CLICKED).then_some(()))
-            .unwrap_or_else(|| panic!("no notification for {CLICKED:?}"));
-        // dunst's default action is what clicking the notification does.
-        wait_until(FIND, POLL, || {
-            let shown = Command::new("dunstctl")
-                .args(["count", "displayed"])
-                .output()
-                .ok()?;
-            (String::from_utf8_lossy(&shown.stdout).trim() != "0").then_some(())
+        wait_until(NOTIFICATION, POLL, || {
+            story.announced(CLICKED).then_some(())
         })
-        .unwrap_or_else(|| panic!("dunst never displayed the notification"));
-        let clicked = Command::new("dunstctl")
-            .args(["action", "0"])
-            .status()
-            .expect("dunstctl runs");
-        assert!(clicked.success(), "dunstctl action: {clicked}");
-        story.wait("the notified message to open", FIND, || {
-            let subject = story
-                .session
-                .by_testid("message-subject")
-                .ok()?
-                .inner_text()
-                .ok()?;
-            subject.contains(CLICKED).then_some(())
-        });
+        .unwrap_or_else(|| panic!("no notification for {CLICKED:?}"));
+        story.click_notification_to_open(CLICKED);
         story.step("clicking the notification opened its message");
 
         // Dakiya launched again, as the desktop's mailto: handler: the running window writes.
         let mailto = "mailto:ravi@example.org?subject=%E0%A4%A8%E0%A4%AE%E0%A4%B8%E0%A5%8D%E0%A4%A4%E0%A5%87%20again&body=From%20a%20link";
-        let mut second = Command::new(&story.setup.app)
-            .args(["--data-dir", story.data_dir, mailto])
-            .env("NO_AT_BRIDGE", "1")
-            .spawn()
-            .expect("the app starts a second time");
-        let ended = wait_until(FIND, POLL, || second.try_wait().ok().flatten());
-        let Some(status) = ended else {
-            let _ = second.kill();
-            panic!("the second launch did not hand over to the running Dakiya and exit");
-        };
-        assert!(status.success(), "the second launch ended with {status}");
+        story.launch_again(&[mailto]);
         story.wait("the composer filled from the mailto: link", FIND, || {
             let to = story.session.by_testid("compose-to").ok()?;
             let subject = story.session.by_testid("compose-subject").ok()?;
@@ -1827,11 +1843,7 @@ mod e2e {
         );
         tray.click(&menu_hi[0]);
         wait_until(NOTIFICATION, POLL, || {
-            let log = fs::read_to_string(&story.setup.notify_log).ok()?;
-            notify_calls(&log)
-                .iter()
-                .any(|(strings, _)| strings.iter().any(|s| s == FROM_TRAY))
-                .then_some(())
+            story.announced(FROM_TRAY).then_some(())
         })
         .unwrap_or_else(|| panic!("Get mail from the tray announced nothing"));
         tray_counts(unread + 1, FETCH);
@@ -1840,44 +1852,13 @@ mod e2e {
             "Get mail showed the window"
         );
         story.step("Get mail in the tray fetched and announced new mail; the count followed");
-        wait_until(FIND, POLL, || {
-            let shown = Command::new("dunstctl")
-                .args(["count", "displayed"])
-                .output()
-                .ok()?;
-            (String::from_utf8_lossy(&shown.stdout).trim() != "0").then_some(())
-        })
-        .unwrap_or_else(|| panic!("dunst never displayed the notification"));
-        let clicked = Command::new("dunstctl")
-            .args(["action", "0"])
-            .status()
-            .expect("dunstctl runs");
-        assert!(clicked.success(), "dunstctl action: {clicked}");
+        story.click_notification_to_open(FROM_TRAY);
         wait_shown("the notification to bring the window back");
-        story.wait("the notified message to open", FIND, || {
-            let subject = story
-                .session
-                .by_testid("message-subject")
-                .ok()?
-                .inner_text()
-                .ok()?;
-            subject.contains(FROM_TRAY).then_some(())
-        });
         story.step("clicking the notification brought the hidden window back on its message");
 
         // Launching Dakiya again, from the app menu: the hidden window comes back.
         close_to_tray();
-        let mut again = Command::new(&story.setup.app)
-            .args(["--data-dir", story.data_dir])
-            .env("NO_AT_BRIDGE", "1")
-            .spawn()
-            .expect("the app starts a second time");
-        let ended = wait_until(FIND, POLL, || again.try_wait().ok().flatten());
-        let Some(status) = ended else {
-            let _ = again.kill();
-            panic!("the second launch did not hand over to the running Dakiya and exit");
-        };
-        assert!(status.success(), "the second launch ended with {status}");
+        story.launch_again(&[]);
         wait_shown("a second launch to bring the window back");
         story.step("launching Dakiya again brought the hidden window back");
 

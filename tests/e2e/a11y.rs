@@ -644,12 +644,16 @@ fn every_screen_is_accessible_in_both_languages() {
             });
             story.el("setup-name");
             audit.check(&story, &format!("{label} first-start setup"));
-            story.type_into("setup-name", "आशा राव");
-            story.type_into("setup-password", A11Y_PASSWORD);
+            // The one-step form, filled in and sent; then what it shows (`outcome`).
+            let set_up = |email: &str, outcome: &str| {
+                story.type_into("setup-name", "आशा राव");
+                story.type_into("setup-email", email);
+                story.type_into("setup-password", A11Y_PASSWORD);
+                story.click("setup-continue");
+                story.el(outcome);
+            };
             // Nothing found: a domain that does not exist (`.invalid`, RFC 2606).
-            story.type_into("setup-email", "asha@nowhere.invalid");
-            story.click("setup-continue");
-            story.el("setup-failed");
+            set_up("asha@nowhere.invalid", "setup-failed");
             audit.check(&story, &format!("{label} setup: nothing found"));
             // Searching lasts as long as the network takes: offline, no time at all. The test
             // holds the discovery call (the IPC's fetch of its command) unanswered, so the
@@ -659,9 +663,7 @@ fn every_screen_is_accessible_in_both_languages() {
                 "hold discovery unanswered",
                 story.session.execute(HOLD_DISCOVERY, &[]),
             );
-            story.type_into("setup-email", "asha.a11y@gmail.com");
-            story.click("setup-continue");
-            story.el("setup-searching");
+            set_up("asha.a11y@gmail.com", "setup-searching");
             audit.check(&story, &format!("{label} setup: searching"));
             story.must(
                 "answer discovery again",
@@ -671,11 +673,7 @@ fn every_screen_is_accessible_in_both_languages() {
             story.el("pop3-host");
             story.click("nav-inbox");
             story.click("nav-settings");
-            story.type_into("setup-name", "आशा राव");
-            story.type_into("setup-email", "asha.a11y@gmail.com");
-            story.type_into("setup-password", A11Y_PASSWORD);
-            story.click("setup-continue");
-            story.el("setup-found");
+            set_up("asha.a11y@gmail.com", "setup-found");
             audit.check(&story, &format!("{label} setup: servers found"));
             story.click("setup-edit");
             story.el("pop3-host");
