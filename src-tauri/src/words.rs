@@ -25,12 +25,17 @@ fn catalogue(language: Language) -> &'static HashMap<String, String> {
     }
 }
 
-/// The sentence for `key` in `language`, else in English, else the key itself.
-pub fn text(language: Language, key: &'static str) -> &'static str {
+/// The sentence for `key` in `language`, else in English.
+fn lookup(language: Language, key: &str) -> Option<&'static str> {
     catalogue(language)
         .get(key)
         .or_else(|| catalogue(Language::En).get(key))
-        .map_or(key, String::as_str)
+        .map(String::as_str)
+}
+
+/// The sentence for `key` in `language`, else in English, else the key itself.
+pub fn text(language: Language, key: &'static str) -> &'static str {
+    lookup(language, key).unwrap_or(key)
 }
 
 /// The plural sentence `base.one` / `base.other` for `count`, with `{count}` written as the
@@ -42,11 +47,9 @@ pub fn count(language: Language, base: &str, count: u32) -> String {
         Language::Hi => count <= 1,
     };
     let key = format!("{base}.{}", if one { "one" } else { "other" });
-    let template = catalogue(language)
-        .get(&key)
-        .or_else(|| catalogue(Language::En).get(&key))
-        .map_or(key.as_str(), String::as_str);
-    template.replace("{count}", &number(language, count))
+    lookup(language, &key)
+        .unwrap_or(&key)
+        .replace("{count}", &number(language, count))
 }
 
 /// A count as the window's `formatNumber` writes it: 1,234 in English; 1,23,456 in Hindi
