@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use dakiya_engine::account::discover::{discover, fetch_provider_config, Resolver};
 use dakiya_engine::{
-    DiscoveryOptions, DiscoverySource, ErrorKind, ErrorReason, Security, TrustedCertificate,
-    UsernameForm,
+    DiscoveredServer, DiscoveryOptions, DiscoverySource, ErrorKind, ErrorReason, Security,
+    TrustedCertificate, UsernameForm,
 };
 use dakiya_tests::servers::MailServers;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -292,6 +292,15 @@ fn options(web: &WebServer, map: &[(&str, u16, SocketAddr)]) -> DiscoveryOptions
     }
 }
 
+/// A found server's host, port and security, to compare in one assertion.
+fn endpoint(found: &DiscoveredServer) -> (&str, u16, Security) {
+    (
+        found.server.host.as_str(),
+        found.server.port,
+        found.server.security,
+    )
+}
+
 fn local(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
@@ -464,19 +473,11 @@ async fn guessing_finds_the_local_dovecot_and_postfix_with_implicit_tls_first() 
         .unwrap_or_else(|error| panic!("{}\n{}", error.chain(), servers.logs()));
     assert_eq!(found.source, DiscoverySource::Guessed);
     assert_eq!(
-        (
-            found.pop3.server.host.as_str(),
-            found.pop3.server.port,
-            found.pop3.server.security
-        ),
+        endpoint(&found.pop3),
         ("mail.dakiya.test", 995, Security::Tls)
     );
     assert_eq!(
-        (
-            found.smtp.server.host.as_str(),
-            found.smtp.server.port,
-            found.smtp.server.security
-        ),
+        endpoint(&found.smtp),
         ("mail.dakiya.test", 465, Security::Tls)
     );
     assert_eq!(found.pop3.server.username, "asha@dakiya.test");
@@ -501,19 +502,11 @@ async fn guessing_uses_starttls_and_prefers_the_earlier_name() {
         .await
         .unwrap_or_else(|error| panic!("{}\n{}", error.chain(), servers.logs()));
     assert_eq!(
-        (
-            found.pop3.server.host.as_str(),
-            found.pop3.server.port,
-            found.pop3.server.security
-        ),
+        endpoint(&found.pop3),
         ("pop.dakiya.test", 110, Security::StartTls)
     );
     assert_eq!(
-        (
-            found.smtp.server.host.as_str(),
-            found.smtp.server.port,
-            found.smtp.server.security
-        ),
+        endpoint(&found.smtp),
         ("smtp.dakiya.test", 587, Security::StartTls)
     );
 }

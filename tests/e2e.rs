@@ -119,6 +119,26 @@ struct Story<'s> {
 }
 
 impl<'s> Story<'s> {
+    fn new(
+        session: &'s Session,
+        driver: &'s TauriDriver,
+        setup: &'s Setup,
+        mailbox: &'s Mailbox,
+        data_dir: &'s str,
+        started: Instant,
+    ) -> Story<'s> {
+        Story {
+            session,
+            driver,
+            artifacts: setup.artifacts.clone(),
+            started,
+            timings: std::cell::RefCell::new(String::new()),
+            setup,
+            mailbox,
+            data_dir,
+        }
+    }
+
     fn step(&self, what: &str) {
         let line = format!("{:7.2}s  {what}", self.started.elapsed().as_secs_f64());
         eprintln!("e2e: {line}");
@@ -155,6 +175,11 @@ impl<'s> Story<'s> {
         self.session
             .all_by_testid(testid)
             .is_ok_and(|all| !all.is_empty())
+    }
+
+    /// The text of `[data-testid]` as shown now, `None` while it is not there: for polls.
+    fn text_now(&self, testid: &str) -> Option<String> {
+        self.session.by_testid(testid).ok()?.inner_text().ok()
     }
 
     fn text(&self, testid: &str) -> String {
@@ -265,12 +290,7 @@ impl<'s> Story<'s> {
             .expect("dunstctl runs");
         assert!(clicked.success(), "dunstctl action: {clicked}");
         self.wait("the notified message to open", FIND, || {
-            let shown = self
-                .session
-                .by_testid("message-subject")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let shown = self.text_now("message-subject")?;
             shown.contains(subject).then_some(())
         });
     }
@@ -405,16 +425,7 @@ mod e2e {
                     driver.log_text()
                 )
             });
-        let story = Story {
-            session: &session,
-            driver: &driver,
-            artifacts: setup.artifacts.clone(),
-            started,
-            timings: std::cell::RefCell::new(String::new()),
-            setup: &setup,
-            mailbox: &mailbox,
-            data_dir: &data_dir_arg,
-        };
+        let story = Story::new(&session, &driver, &setup, &mailbox, &data_dir_arg, started);
         story.step("app started");
 
         // First start: no account, so the one-step setup. A provider in the shipped database
@@ -459,12 +470,7 @@ mod e2e {
         story.type_into("smtp-password", &mailbox.password);
         story.paste_into("trusted-cert-pem", servers.ca_pem());
         let fingerprint = story.wait("the certificate's fingerprint", FIND, || {
-            let text = story
-                .session
-                .by_testid("trusted-cert-fingerprint")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let text = story.text_now("trusted-cert-fingerprint")?;
             (!text.trim().is_empty()).then_some(text)
         });
         story.step(&format!("form filled; CA fingerprint {fingerprint}"));
@@ -505,12 +511,7 @@ mod e2e {
         story.click("settings-save");
         story.wait("the settings to be saved", SERVER_CHECK, || {
             story.fail_on_banner();
-            let status = story
-                .session
-                .by_testid("settings-status")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let status = story.text_now("settings-status")?;
             status.contains(&en["settings.saved"]).then_some(())
         });
         story.step("account saved");
@@ -566,12 +567,7 @@ mod e2e {
         story.el("compose-undoable");
         story.screenshot("02-compose-undo.png");
         story.wait("the message to be sent", SEND, || {
-            let status = story
-                .session
-                .by_testid("compose-status")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let status = story.text_now("compose-status")?;
             if status.contains(&en["compose.sent"]) {
                 return Some(());
             }
@@ -601,12 +597,7 @@ mod e2e {
         story.click("get-mail");
         story.wait("the inbox's unread count after Get mail", FETCH, || {
             story.fail_on_banner();
-            let text = story
-                .session
-                .by_testid("nav-inbox")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let text = story.text_now("nav-inbox")?;
             text.lines()
                 .skip(1)
                 .any(|line| line.trim() == "1")
@@ -651,12 +642,7 @@ mod e2e {
         story.must("open the message", row.click());
         story.el("message-view");
         let subject = story.wait("the message's subject", FIND, || {
-            let text = story
-                .session
-                .by_testid("message-subject")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let text = story.text_now("message-subject")?;
             (!text.is_empty()).then_some(text)
         });
         assert_eq!(subject, SUBJECT);
@@ -699,12 +685,7 @@ mod e2e {
 
         story.click("message-show-source");
         let source = story.wait("the message source", FIND, || {
-            let text = story
-                .session
-                .by_testid("message-source")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let text = story.text_now("message-source")?;
             (!text.is_empty()).then_some(text)
         });
         assert!(
@@ -742,12 +723,7 @@ mod e2e {
         story.click("nav-settings");
         story.select("language-select", "hi");
         story.wait("the navigation to be in Hindi", FIND, || {
-            let text = story
-                .session
-                .by_testid("nav-inbox")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let text = story.text_now("nav-inbox")?;
             // The label, then perhaps the unread count.
             (text.lines().next().unwrap_or_default().trim() == hi["nav.inbox"]).then_some(())
         });
@@ -807,16 +783,7 @@ mod e2e {
         let mut session = driver
             .new_session(&setup.app, &["--data-dir", data_dir])
             .unwrap_or_else(|e| panic!("the app did not start again: {e}\n{}", driver.log_text()));
-        let story = Story {
-            session: &session,
-            driver,
-            artifacts: setup.artifacts.clone(),
-            started,
-            timings: std::cell::RefCell::new(String::new()),
-            setup,
-            mailbox,
-            data_dir,
-        };
+        let story = Story::new(&session, driver, setup, mailbox, data_dir, started);
         story.step("app restarted on the same data directory");
         // With an account saved, the app opens on the inbox, still in Hindi, and checks for mail
         // at startup with the password from the keyring.
@@ -900,9 +867,7 @@ mod e2e {
         );
         story.must("click the link", link.click());
         story.must("back to the window", story.session.switch_to_parent_frame());
-        let host = story.wait("the link question", FIND, || {
-            story.session.by_testid("link-host").ok()?.inner_text().ok()
-        });
+        let host = story.wait("the link question", FIND, || story.text_now("link-host"));
         assert_eq!(
             host, "real-target.invalid",
             "the real target, not the link's text"
@@ -925,12 +890,7 @@ mod e2e {
         // The same message as plain text.
         story.click("message-plain-toggle");
         let text = story.wait("the plain-text view", FIND, || {
-            story
-                .session
-                .by_testid("message-body-text")
-                .ok()?
-                .inner_text()
-                .ok()
+            story.text_now("message-body-text")
         });
         assert!(text.contains("Big offer"), "{text}");
         story.click("message-plain-toggle");
@@ -943,12 +903,7 @@ mod e2e {
             let row = story.wait("a hostile message's row", FIND, || story.row_with(subject));
             story.must("open the hostile message", row.click());
             story.wait("its subject", FIND, || {
-                let shown = story
-                    .session
-                    .by_testid("message-subject")
-                    .ok()?
-                    .inner_text()
-                    .ok()?;
+                let shown = story.text_now("message-subject")?;
                 (shown == subject).then_some(())
             });
             if story.present("message-load-remote") {
@@ -1040,12 +995,7 @@ mod e2e {
         story.click("pop3-headers-only");
         story.paste_into("trusted-cert-pem", servers.ca_pem());
         story.wait("the certificate's fingerprint", FIND, || {
-            let text = story
-                .session
-                .by_testid("trusted-cert-fingerprint")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let text = story.text_now("trusted-cert-fingerprint")?;
             (!text.trim().is_empty()).then_some(())
         });
         story.click("settings-save");
@@ -1299,12 +1249,7 @@ mod e2e {
         story.type_into("compose-bcc", "रवि at home");
         story.click("compose-subject");
         let invalid = story.wait("the Bcc field to be marked", FIND, || {
-            story
-                .session
-                .by_testid("compose-bcc-invalid")
-                .ok()?
-                .inner_text()
-                .ok()
+            story.text_now("compose-bcc-invalid")
         });
         assert!(invalid.contains("रवि at home"), "{invalid}");
         story.paste_into("compose-bcc", "");
@@ -1326,12 +1271,7 @@ mod e2e {
             ),
         );
         let attachment = story.wait("the dropped file in the attachment list", FIND, || {
-            let text = story
-                .session
-                .by_testid("compose-attachment")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let text = story.text_now("compose-attachment")?;
             text.contains("यात्रा योजना.txt").then_some(text)
         });
         assert!(
@@ -1342,12 +1282,7 @@ mod e2e {
 
         // Autosaved as a draft, listed under Drafts, and reopened from there.
         story.wait("the draft to be saved", FIND, || {
-            let text = story
-                .session
-                .by_testid("compose-saved")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let text = story.text_now("compose-saved")?;
             text.contains(
                 hi["compose.draftSaved"]
                     .split('{')
@@ -1383,12 +1318,7 @@ mod e2e {
 
         story.click("compose-send");
         story.wait("the reply to be sent", SEND, || {
-            let status = story
-                .session
-                .by_testid("compose-status")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let status = story.text_now("compose-status")?;
             status.contains(&hi["compose.sent"]).then_some(())
         });
         story.click("nav-drafts");
@@ -1408,12 +1338,7 @@ mod e2e {
         });
         story.must("open the reply", reply_row.click());
         let attachment = story.wait("the attachment listed", FIND, || {
-            story
-                .session
-                .by_testid("message-attachment")
-                .ok()?
-                .inner_text()
-                .ok()
+            story.text_now("message-attachment")
         });
         assert!(
             attachment.contains("यात्रा योजना.txt") && attachment.contains("text/plain"),
@@ -1423,12 +1348,7 @@ mod e2e {
         story.screenshot("18-attachments-hi.png");
         story.click("message-show-source");
         let source = story.wait("the reply's source", FIND, || {
-            let text = story
-                .session
-                .by_testid("message-source")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let text = story.text_now("message-source")?;
             text.contains("In-Reply-To:").then_some(text)
         });
         assert!(
@@ -1482,12 +1402,7 @@ mod e2e {
         story.type_into("folder-name", "रसीदें");
         story.click("folder-create");
         let title = story.wait("the new folder open", FIND, || {
-            let title = story
-                .session
-                .by_testid("list-title")
-                .ok()?
-                .inner_text()
-                .ok()?;
+            let title = story.text_now("list-title")?;
             (title == "रसीदें").then_some(title)
         });
         let folder_button = story.must(

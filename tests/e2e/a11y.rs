@@ -499,18 +499,7 @@ fn audit_mail_screens(story: &Story<'_>, audit: &Audit, label: &str, everything:
     audit.check(story, &format!("{label} HTML message"));
 
     if everything {
-        story.must(
-            "enter the mail's frame",
-            story.session.switch_to_frame(&frame),
-        );
-        let link = story.must(
-            "the link",
-            story
-                .session
-                .find("a[href^=\"https://offers.example.org\"]"),
-        );
-        story.must("click the link", link.click());
-        story.must("back to the window", story.session.switch_to_parent_frame());
+        click_offer_link(story, &frame);
         story.el("link-prompt");
         audit.check(story, &format!("{label} link prompt"));
         story.click("link-cancel");
@@ -563,24 +552,20 @@ fn audit_mail_screens(story: &Story<'_>, audit: &Audit, label: &str, everything:
     }
 }
 
-fn story_on<'s>(
-    session: &'s Session,
-    driver: &'s TauriDriver,
-    setup: &'s Setup,
-    mailbox: &'s Mailbox,
-    data_dir: &'s str,
-    started: Instant,
-) -> Story<'s> {
-    Story {
-        session,
-        driver,
-        artifacts: setup.artifacts.clone(),
-        started,
-        timings: std::cell::RefCell::new(String::new()),
-        setup,
-        mailbox,
-        data_dir,
-    }
+/// Clicks the HTML mail's link inside its frame, which asks the user before opening it.
+fn click_offer_link(story: &Story<'_>, frame: &Element<'_>) {
+    story.must(
+        "enter the mail's frame",
+        story.session.switch_to_frame(frame),
+    );
+    let link = story.must(
+        "the link",
+        story
+            .session
+            .find("a[href^=\"https://offers.example.org\"]"),
+    );
+    story.must("click the link", link.click());
+    story.must("back to the window", story.session.switch_to_parent_frame());
 }
 
 /// Tauri's IPC fetches `ipc://localhost/<command>`; this leaves `discover_account`'s fetch
@@ -614,7 +599,7 @@ fn every_screen_is_accessible_in_both_languages() {
         let mut session = driver
             .new_session(&setup.app, &["--data-dir", &fresh_arg])
             .unwrap_or_else(|e| panic!("the app did not start: {e}\n{}", driver.log_text()));
-        let story = story_on(&session, &driver, &setup, &mailbox, &fresh_arg, started);
+        let story = Story::new(&session, &driver, &setup, &mailbox, &fresh_arg, started);
         story.el("setup-name");
         tab_through(
             &story,
@@ -632,16 +617,8 @@ fn every_screen_is_accessible_in_both_languages() {
         .enumerate()
         {
             let label = format!("[{language} {theme}]");
-            story.click("nav-settings");
-            story.select("language-select", language);
-            story.select("theme-select", theme);
-            story.wait("the language", FIND, || {
-                let lang = story
-                    .session
-                    .execute("return document.documentElement.lang;", &[])
-                    .ok()?;
-                (lang == json!(language)).then_some(())
-            });
+            set_language(&story, language);
+            set_theme(&story, theme);
             story.el("setup-name");
             audit.check(&story, &format!("{label} first-start setup"));
             // The one-step form, filled in and sent; then what it shows (`outcome`).
@@ -711,7 +688,7 @@ fn every_screen_is_accessible_in_both_languages() {
     let mut session = driver
         .new_session(&setup.app, &["--data-dir", &prepared_arg])
         .unwrap_or_else(|e| panic!("the app did not start: {e}\n{}", driver.log_text()));
-    let story = story_on(&session, &driver, &setup, &mailbox, &prepared_arg, started);
+    let story = Story::new(&session, &driver, &setup, &mailbox, &prepared_arg, started);
     story.el("password-prompt");
     dialog_keeps_focus(&story, "password-prompt", &[]);
 
@@ -758,18 +735,7 @@ fn every_screen_is_accessible_in_both_languages() {
     );
     open_row(&story, HTML_SUBJECT);
     let frame = story.el("message-body-html");
-    story.must(
-        "enter the mail's frame",
-        story.session.switch_to_frame(&frame),
-    );
-    let link = story.must(
-        "the link",
-        story
-            .session
-            .find("a[href^=\"https://offers.example.org\"]"),
-    );
-    story.must("click the link", link.click());
-    story.must("back to the window", story.session.switch_to_parent_frame());
+    click_offer_link(&story, &frame);
     // The link was clicked in the mail's frame: the focus returns to the frame, or to the row
     // that opened the message when the frame never took it.
     dialog_keeps_focus(&story, "link-prompt", &["message-body-html", "message-row"]);
