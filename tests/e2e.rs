@@ -182,6 +182,17 @@ impl<'s> Story<'s> {
         self.session.by_testid(testid).ok()?.inner_text().ok()
     }
 
+    /// Whether a control takes input right now; None while it is not on screen.
+    fn enabled_now(&self, testid: &str) -> Option<bool> {
+        let disabled = self
+            .session
+            .by_testid(testid)
+            .ok()?
+            .property("disabled")
+            .ok()?;
+        Some(disabled == Value::Bool(false))
+    }
+
     fn text(&self, testid: &str) -> String {
         self.must(&format!("text of {testid}"), self.el(testid).inner_text())
     }
@@ -478,13 +489,9 @@ mod e2e {
         story.click("settings-test");
         let report = story.wait("the connection test's result", SERVER_CHECK, || {
             let result = story.session.by_testid("settings-test-result").ok()?;
-            let testing = story
-                .session
-                .by_testid("settings-test")
-                .ok()?
-                .property("disabled")
-                .ok()?;
-            (testing == Value::Bool(false)).then(|| result.inner_text().unwrap_or_default())
+            story
+                .enabled_now("settings-test")?
+                .then(|| result.inner_text().unwrap_or_default())
         });
         let failures = story.must("find failed checks", story.session.find_all("[data-testid=\"settings-test-result\"] li.fail, [data-testid=\"settings-test-result\"].failed"));
         let passes = story.must(

@@ -468,13 +468,8 @@ fn audit_mail_screens(story: &Story<'_>, audit: &Audit, label: &str, everything:
     if everything {
         story.click("settings-test");
         story.wait("the connection test's result", SERVER_CHECK, || {
-            let testing = story
-                .session
-                .by_testid("settings-test")
-                .ok()?
-                .property("disabled")
-                .ok()?;
-            (testing == json!(false) && story.present("settings-test-result")).then_some(())
+            (story.enabled_now("settings-test")? && story.present("settings-test-result"))
+                .then_some(())
         });
         audit.check(story, &format!("{label} connection test result"));
     }

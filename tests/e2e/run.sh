@@ -16,6 +16,8 @@ set -euo pipefail
 : "${DBUS_SESSION_BUS_ADDRESS:?run me inside dbus-run-session: dbus-run-session -- bash tests/e2e/run.sh}"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../harness/desktop.sh
+source "$root/tests/harness/desktop.sh"
 mkdir -p "$DAKIYA_ARTIFACTS"
 artifacts=$(cd "$DAKIYA_ARTIFACTS" && pwd)
 rm -f "$artifacts"/0[1-5]-*.png "$artifacts"/failure.png "$artifacts"/failure.html "$artifacts"/notify-monitor.log
@@ -43,10 +45,7 @@ cleanup() {
     for pid in "${pids[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
-    # The document portal, started by the bus for the app, mounts a FUSE file system here.
-    if mountpoint -q "$XDG_RUNTIME_DIR/doc" 2>/dev/null; then
-        fusermount3 -u -z "$XDG_RUNTIME_DIR/doc" 2>/dev/null || fusermount -u -z "$XDG_RUNTIME_DIR/doc" 2>/dev/null
-    fi
+    unmount_document_portal "$XDG_RUNTIME_DIR"
     rm -rf "$work"
     exit "$status"
 }
@@ -54,15 +53,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The display: Xvfb picks a free display number itself and writes it to fd 3.
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$artifacts/xvfb.log" &
-pids+=($!)
-for _ in $(seq 100); do
-    [ -s "$work/display" ] && break
-    sleep 0.1
-done
-[ -s "$work/display" ] || { echo "Xvfb did not start:"; cat "$artifacts/xvfb.log"; exit 1; }
-export DISPLAY=":$(head -n1 "$work/display")"
+start_xvfb "$work" "$artifacts/xvfb.log"
+pids+=("$xvfb_pid")
+[ -n "$display" ] || { echo "Xvfb did not start:"; cat "$artifacts/xvfb.log"; exit 1; }
+export DISPLAY="$display"
 
 # Services the bus starts on demand (the secrets service, the accessibility bus, portals) get the
 # bus's environment: give them the throw-away HOME and the display too.

@@ -20,6 +20,9 @@ mkdir -p "$DAKIYA_ARTIFACTS"
 artifacts=$(cd "$DAKIYA_ARTIFACTS" && pwd)
 rm -f "$artifacts"/package-*.png "$artifacts"/package-*.log
 
+# shellcheck source=../harness/desktop.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../harness/desktop.sh"
+
 package=dakiya
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
 started=$(date +%s)
@@ -46,10 +49,7 @@ cleanup() {
         $sudo dpkg --purge "$package" >/dev/null ||
             { echo "package-test: could not remove $package: run sudo apt purge $package" >&2; status=1; }
     fi
-    # The document portal, started by the bus for the app, mounts a FUSE file system here.
-    if mountpoint -q "$work/runtime/doc" 2>/dev/null; then
-        fusermount3 -u -z "$work/runtime/doc" 2>/dev/null || fusermount -u -z "$work/runtime/doc" 2>/dev/null
-    fi
+    unmount_document_portal "$work/runtime"
     rm -rf "$work"
     exit "$status"
 }
@@ -161,14 +161,8 @@ else
 fi
 
 ## 5. Start the installed app and see its window.
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$artifacts/package-xvfb.log" &
-xvfb_pid=$!
-for _ in $(seq 100); do
-    [ -s "$work/display" ] && break
-    sleep 0.1
-done
-[ -s "$work/display" ] || fail "Xvfb did not start (see $artifacts/package-xvfb.log)"
-display=":$(head -n1 "$work/display")"
+start_xvfb "$work" "$artifacts/package-xvfb.log"
+[ -n "$display" ] || fail "Xvfb did not start (see $artifacts/package-xvfb.log)"
 # Services the bus starts for the app (portals, the accessibility bus) get the throw-away user too.
 dbus-update-activation-environment HOME="$home" XDG_DATA_HOME="$xdg_data" \
     XDG_CONFIG_HOME="$work/xdg-config" XDG_CACHE_HOME="$work/xdg-cache" \
